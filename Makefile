@@ -1,0 +1,39 @@
+# docsynth: `make demo` installs everything and writes + validates a corpus;
+#           `make test` installs everything and runs the test suite.
+PY ?= python3
+DEMO ?= demo_out
+DEMO_DOCS ?= 160
+WORKERS ?= 2
+
+.PHONY: install demo test test-fast bench tokenizers clean
+
+install:
+	bash scripts/bootstrap.sh
+
+demo: install
+	rm -rf $(DEMO)
+	$(PY) -m docsynth generate --source faker --num-docs $(DEMO_DOCS) --out $(DEMO) --seed 0 --workers $(WORKERS)
+	$(PY) -m docsynth validate $(DEMO)
+	$(PY) -m docsynth stats $(DEMO) --html $(DEMO)/report.html
+	$(PY) -m docsynth inspect $(DEMO) --key $$($(PY) -c "import json;print(json.load(open('$(DEMO)/.docsynth/done/00000.json'))['first_key'])") --out $(DEMO)/inspect.png
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider --timeout=600
+
+test-fast:
+	$(PY) -m pytest -q -x -m "not slow"
+
+bench: install
+	$(PY) bench/render.py
+	$(PY) bench/loss.py
+	$(PY) bench/loader.py
+	$(PY) bench/arxiv.py
+	$(PY) bench/scale.py
+
+# Retrain the shipped assets (text BPE and vision tokenizer); see docsynth/assets/*.md.
+tokenizers: install
+	$(PY) -m docsynth tokenizer train text --num-docs 6000 --vocab-size 16384 --seed 0 --out docsynth/assets/tokenizer.json
+	$(PY) -m docsynth tokenizer train vision --steps 3000 --seed 0 --out docsynth/assets/vision_tokenizer.pt
+
+clean:
+	rm -rf $(DEMO) build dist *.egg-info .pytest_cache

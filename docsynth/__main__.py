@@ -1,0 +1,5 @@
+import sys
+
+from docsynth.cli import main
+
+sys.exit(main())

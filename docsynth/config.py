@@ -1,0 +1,305 @@
+"""Pipeline configuration: nested dataclasses, validated on construction.
+
+A pipeline is described by one `PipelineConfig`; `pipelines/*.py` return configured
+instances and the CLI changes fields with `--set section.field=value`. The config's hash
+(`config_hash`) pins a corpus: `--resume` refuses to continue under a different one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+PAGE_SIZES = {  # name -> (width, height) in PDF points
+    "letter": (612.0, 792.0),
+    "a4": (595.0, 842.0),
+    "a5": (420.0, 595.0),
+    "b5": (499.0, 709.0),
+    "legal": (612.0, 1008.0),
+}
+
+
+def _check_range(name: str, lo_hi: tuple, *, lo: float | None = None, hi: float | None = None) -> None:
+    if len(lo_hi) != 2 or lo_hi[0] > lo_hi[1]:
+        raise ValueError(f"{name}: expected (min, max) with min <= max, got {lo_hi!r}")
+    if lo is not None and lo_hi[0] < lo:
+        raise ValueError(f"{name}: minimum {lo_hi[0]} is below {lo}")
+    if hi is not None and lo_hi[1] > hi:
+        raise ValueError(f"{name}: maximum {lo_hi[1]} is above {hi}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}: {value!r} is not one of {choices}")
+
+
+@dataclass(kw_only=True)
+class SourceConfig:
+    kind: str = "faker"  # faker | fineweb | path
+    path: str | None = None  # parquet/jsonl file or folder (kind=path)
+    locales: tuple[str, ...] = ("en_US", "de_DE", "fr_FR", "ru_RU", "el_GR", "zh_CN", "ja_JP")
+    paragraphs: tuple[int, int] = (3, 14)  # faker: paragraphs per document
+    sentences: tuple[int, int] = (2, 9)  # faker: sentences per paragraph
+    text_column: str = "text"  # column holding the document text
+    id_column: str = "id"  # column holding the document id (row index when missing)
+    fineweb_name: str = "HuggingFaceFW/fineweb"  # hub name streamed when kind=fineweb
+    fineweb_config: str = "sample-10BT"  # hub config streamed when kind=fineweb
+    max_chars: int = 20_000  # longer documents are cut at a paragraph boundary
+
+    def __post_init__(self):
+        _check_choice("source.kind", self.kind, ("faker", "fineweb", "path"))
+        if self.kind == "path" and not self.path:
+            raise ValueError("source.path: required when source.kind is 'path'")
+        if not self.locales:
+            raise ValueError("source.locales: at least one locale is required")
+        _check_range("source.paragraphs", self.paragraphs, lo=1)
+        _check_range("source.sentences", self.sentences, lo=1)
+        if self.max_chars < 1:
+            raise ValueError("source.max_chars: must be positive")
+
+
+@dataclass(kw_only=True)
+class FontConfig:
+    pymupdf_fonts: bool = True  # include the fonts shipped by the pymupdf-fonts package
+    system_dirs: tuple[str, ...] = ("/usr/share/fonts",)  # scanned recursively for .ttf/.otf
+    user_dir: str | None = None  # extra folder of fonts
+    families: tuple[str, ...] = ()  # keep only these families (empty: all)
+    exclude_families: tuple[str, ...] = ("Symbol", "Math", "Emoji")  # substrings of families never used for text
+
+    def __post_init__(self):
+        if not (self.pymupdf_fonts or self.system_dirs or self.user_dir):
+            raise ValueError("fonts: no font source enabled (pymupdf_fonts, system_dirs, user_dir)")
+
+
+@dataclass(kw_only=True)
+class LayoutConfig:
+    page_sizes: tuple[str, ...] = ("letter", "a4", "a5", "b5")  # names from PAGE_SIZES, drawn per document
+    landscape_prob: float = 0.0  # chance a document is laid out landscape
+    margins: tuple[float, float] = (28.0, 72.0)  # points, drawn per document
+    columns: tuple[int, int] = (1, 3)  # drawn per document (1-3)
+    column_gap: tuple[float, float] = (12.0, 28.0)  # points between columns
+    font_size: tuple[float, float] = (8.0, 13.0)  # body size in points, per document
+    size_jitter: float = 0.15  # per-paragraph relative size change, up to this fraction
+    line_spacing: tuple[float, float] = (1.05, 1.5)  # line height / font size
+    para_spacing: tuple[float, float] = (0.2, 1.2)  # space between paragraphs, in line heights
+    alignments: tuple[str, ...] = ("left", "justify", "center", "right")
+    heading_prob: float = 0.25  # chance a paragraph slot becomes a heading
+    heading_scale: tuple[float, float] = (1.2, 1.9)  # heading size / body size
+    bold_prob: float = 0.15  # chance a body paragraph is bold
+    italic_prob: float = 0.15  # chance a body paragraph is italic
+    color_prob: float = 0.3  # chance a document (and independently a paragraph) gets a colour
+    figure_prob: float = 0.25  # chance a paragraph slot becomes a generated figure
+    max_pages: int = 4  # the page cap: longer documents are dropped
+    max_word_chars: int = 64  # longer words are a bad input (dropped); shorter ones may be broken
+
+    def __post_init__(self):
+        for name in self.page_sizes:
+            if name not in PAGE_SIZES:
+                raise ValueError(f"layout.page_sizes: unknown size {name!r}; known: {sorted(PAGE_SIZES)}")
+        _check_range("layout.margins", self.margins, lo=0)
+        _check_range("layout.columns", self.columns, lo=1, hi=3)
+        _check_range("layout.column_gap", self.column_gap, lo=0)
+        _check_range("layout.font_size", self.font_size, lo=4, hi=72)
+        _check_range("layout.line_spacing", self.line_spacing, lo=1.0)
+        _check_range("layout.para_spacing", self.para_spacing, lo=0)
+        _check_range("layout.heading_scale", self.heading_scale, lo=1.0)
+        for a in self.alignments:
+            _check_choice("layout.alignments", a, ("left", "justify", "center", "right"))
+        for name in ("landscape_prob", "heading_prob", "bold_prob", "italic_prob", "color_prob", "figure_prob", "size_jitter"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"layout.{name}: must lie in [0, 1]")
+        if self.max_pages < 1:
+            raise ValueError("layout.max_pages: must be at least 1")
+        if self.max_word_chars < 1:
+            raise ValueError("layout.max_word_chars: must be at least 1")
+
+
+@dataclass(kw_only=True)
+class RenderConfig:
+    dpi: int = 72  # raster resolution of page images
+    mode: str = "RGB"  # L (grey) | RGB
+    image_format: str = "png"  # png | jpeg | webp
+    quality: int = 90  # jpeg/webp quality
+    verify: bool = True  # compare ground truth with PyMuPDF's extraction of the rendered page
+    min_word_match: float = 0.98  # fraction of ground-truth words PyMuPDF must find at IoU >= 0.5
+
+    def __post_init__(self):
+        if not 24 <= self.dpi <= 600:
+            raise ValueError(f"render.dpi: {self.dpi} is outside [24, 600]")
+        _check_choice("render.mode", self.mode, ("L", "RGB"))
+        _check_choice("render.image_format", self.image_format, ("png", "jpeg", "webp"))
+        if not 1 <= self.quality <= 100:
+            raise ValueError("render.quality: must lie in [1, 100]")
+        if not 0.0 <= self.min_word_match <= 1.0:
+            raise ValueError("render.min_word_match: must lie in [0, 1]")
+
+    @property
+    def extension(self) -> str:
+        return {"png": "png", "jpeg": "jpg", "webp": "webp"}[self.image_format]
+
+
+@dataclass(kw_only=True)
+class VisionConfig:
+    checkpoint: str = "default"  # vision tokenizer checkpoint path, or "default" (shipped)
+    device: str = "cpu"  # torch device for encoding in-process
+    batch_size: int = 8  # pages encoded per forward pass
+
+    def __post_init__(self):
+        if self.batch_size < 1:
+            raise ValueError("vision.batch_size: must be at least 1")
+
+
+@dataclass(kw_only=True)
+class TokensConfig:
+    formats: tuple[str, ...] = ("A", "B")  # serialized formats written per sample
+    tokenizer: str = "default"  # HF tokenizers JSON path, or "default" (shipped byte-level BPE)
+    coord_bins: int = 1000  # N of DESIGN §3
+    read_prob: float = 0.5  # chance a sample's direction is `read` (page image first)
+
+    def __post_init__(self):
+        if not self.formats:
+            raise ValueError("tokens.formats: at least one of A, B")
+        for f in self.formats:
+            _check_choice("tokens.formats", f, ("A", "B"))
+        if self.coord_bins < 2:
+            raise ValueError("tokens.coord_bins: must be at least 2")
+        if not 0.0 <= self.read_prob <= 1.0:
+            raise ValueError("tokens.read_prob: must lie in [0, 1]")
+
+
+@dataclass(kw_only=True)
+class ShardConfig:
+    docs_per_shard: int = 16  # input documents per shard task
+    split: str = "train"  # split name in shard file names
+
+    def __post_init__(self):
+        if self.docs_per_shard < 1:
+            raise ValueError("shards.docs_per_shard: must be at least 1")
+        if not self.split.isidentifier():
+            raise ValueError(f"shards.split: {self.split!r} must be a plain identifier")
+
+
+@dataclass(kw_only=True)
+class ArxivConfig:
+    pdfs: tuple[str, ...] = ()  # PDF files or folders of them
+    backend: str = "pdfplumber"  # pdfplumber | pymupdf
+    granularity: str = "para"  # para | line: the unit of a text element
+    ocr: str | None = None  # hocr:DIR | alto:DIR | json:DIR | tesseract
+    min_align_score: float = 0.6  # pages whose OCR alignment scores lower are dropped
+    page_timeout_s: float = 30.0  # a page taking longer is dropped
+    max_chars_per_page: int = 30_000  # pages with more characters are dropped as absurd
+    max_page_side_pt: float = 1008.0  # larger pages are rasterized at a lower dpi so code grids fit the vocabulary
+
+    def __post_init__(self):
+        _check_choice("arxiv.backend", self.backend, ("pdfplumber", "pymupdf"))
+        _check_choice("arxiv.granularity", self.granularity, ("para", "line"))
+        if self.ocr is not None and self.ocr != "tesseract":
+            kind, sep, folder = self.ocr.partition(":")
+            if kind not in ("hocr", "alto", "json") or not sep or not folder:
+                raise ValueError(f"arxiv.ocr: {self.ocr!r} must be hocr:DIR, alto:DIR, json:DIR or tesseract")
+        if not 0.0 <= self.min_align_score <= 1.0:
+            raise ValueError("arxiv.min_align_score: must lie in [0, 1]")
+        if self.page_timeout_s <= 0:
+            raise ValueError("arxiv.page_timeout_s: must be positive")
+        if self.max_chars_per_page < 1 or self.max_page_side_pt < 72:
+            raise ValueError("arxiv.max_chars_per_page/max_page_side_pt: out of range")
+
+
+@dataclass(kw_only=True)
+class PipelineConfig:
+    name: str = "synth"  # pipeline name (pipelines/<name>.py)
+    seed: int = 0  # root seed: every shard derives its own from it
+    num_docs: int = 64  # input documents to plan (faker/fineweb); all rows for kind=path when 0
+    source: SourceConfig = field(default_factory=SourceConfig)
+    fonts: FontConfig = field(default_factory=FontConfig)
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    vision: VisionConfig = field(default_factory=VisionConfig)
+    tokens: TokensConfig = field(default_factory=TokensConfig)
+    shards: ShardConfig = field(default_factory=ShardConfig)
+    arxiv: ArxivConfig = field(default_factory=ArxivConfig)
+
+    def __post_init__(self):
+        if self.num_docs < 0:
+            raise ValueError("num_docs: must be >= 0")
+        if self.seed < 0:
+            raise ValueError("seed: must be >= 0")
+
+
+# --------------------------------------------------------------------------- (de)serialization
+
+
+def to_dict(cfg) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))
+
+
+def config_hash(cfg) -> str:
+    blob = json.dumps(to_dict(cfg), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _coerce(tp, value: Any, name: str) -> Any:
+    """Turn a JSON value or a `--set` string into the field's declared type."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or value == "None":
+            return None
+        return _coerce(next(a for a in args if a is not type(None)), value, name)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v != ""]
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v, name) for v in value)
+        if len(value) != len(args):
+            raise ValueError(f"{name}: expected {len(args)} values, got {value!r}")
+        return tuple(_coerce(a, v, name) for a, v in zip(args, value))
+    if origin is dict or tp is dict:
+        return json.loads(value) if isinstance(value, str) else dict(value)
+    if tp is bool:
+        if isinstance(value, str):
+            if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(f"{name}: {value!r} is not a boolean")
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
+    if tp in (int, float, str):
+        try:
+            return tp(value)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{name}: {value!r} is not a {tp.__name__}") from e
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, prefix=name + ".")
+    return value
+
+
+def from_dict(cls, data: dict, prefix: str = ""):
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"{prefix or 'config'}: unknown field(s) {sorted(unknown)}")
+    kwargs = {k: _coerce(hints[k], v, prefix + k) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def apply_overrides(cfg, overrides: list[str]):
+    """Apply `section.field=value` strings; returns a new, re-validated config."""
+    data = to_dict(cfg)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set {item!r}: expected key=value")
+        node, parts = data, key.strip().split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise ValueError(f"--set {item!r}: {part!r} is not a config section")
+            node = node[part]
+        if parts[-1] not in node:
+            raise ValueError(f"--set {item!r}: unknown field {key!r}")
+        node[parts[-1]] = value
+    return from_dict(type(cfg), data)

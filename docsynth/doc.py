@@ -1,0 +1,125 @@
+"""The records that flow between steps: documents in, pages of elements out.
+
+Boxes are `[x0, y0, x1, y1]` in PDF points, origin top-left, y down (DESIGN §3).
+Everything here serializes to plain JSON (`to_dict` / `from_dict`) for `meta.json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+TEXT_TYPES = ("para", "heading", "caption", "header", "footer", "footnote", "list", "math", "line")
+IMAGE_TYPES = ("figure", "image")
+
+
+@dataclass
+class Document:
+    """One input document, as a source yields it."""
+
+    source: str  # source name: faker | fineweb | path | arxiv
+    docid: str  # stable id within the source (ASCII letters, digits, '-')
+    text: str  # raw text (may be empty for PDF inputs)
+    meta: dict[str, Any] = field(default_factory=dict)  # locale, url, input file, row, ...
+    paragraphs: list[str] = field(default_factory=list)  # filled by normalization
+
+
+@dataclass
+class Word:
+    text: str
+    bbox: Box
+
+
+@dataclass
+class Line:
+    text: str
+    bbox: Box
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Element:
+    """A paragraph-level unit in reading order: text (para, heading, …) or an image."""
+
+    type: str  # one of TEXT_TYPES or IMAGE_TYPES
+    bbox: Box  # points
+    text: str = ""  # source text (never re-extracted) for text elements
+    lines: list[Line] = field(default_factory=list)
+    font: dict[str, Any] | None = None  # family, file, size, weight, italic, color: the font actually used
+    codes: np.ndarray | None = None  # (h, w, G) int32 vision codes of an image element
+    attrs: dict[str, Any] = field(default_factory=dict)  # free-form: column, figure kind, ocr flag, ...
+
+    @property
+    def is_image(self) -> bool:
+        return self.type in IMAGE_TYPES
+
+    def to_dict(self, width: float, height: float, bins: int) -> dict:
+        from docsynth.coords import normalize_box
+
+        bbox = [round(float(v), 3) for v in self.bbox]
+        d = {
+            "type": self.type,
+            "bbox": bbox,
+            "bbox_norm": normalize_box(bbox, width, height, bins),  # from the stored (rounded) box
+            "text": self.text,
+            "lines": [
+                {
+                    "text": ln.text,
+                    "bbox": [round(float(v), 3) for v in ln.bbox],
+                    "words": [{"text": w.text, "bbox": [round(float(v), 3) for v in w.bbox]} for w in ln.words],
+                }
+                for ln in self.lines
+            ],
+        }
+        if self.font is not None:
+            d["font"] = self.font
+        if self.codes is not None:
+            d["grid"] = [int(self.codes.shape[1]), int(self.codes.shape[0])]  # [w, h]
+        if self.attrs:
+            d["attrs"] = self.attrs
+        return d
+
+
+@dataclass
+class Page:
+    """One rendered (or extracted) page: the unit that becomes a sample."""
+
+    source: str
+    docid: str
+    page: int  # 0-based page index within the document
+    width: float  # points
+    height: float  # points
+    elements: list[Element] = field(default_factory=list)
+    image: np.ndarray | None = None  # (H, W) or (H, W, 3) uint8 raster
+    codes: np.ndarray | None = None  # (h, w, G) int32 vision codes of the page image
+    meta: dict[str, Any] = field(default_factory=dict)  # layout params, locale, dpi, ...
+
+    @property
+    def key(self) -> str:
+        return sample_key(self.source, self.docid, self.page)
+
+
+def sample_key(source: str, docid: str, page: int) -> str:
+    """`{source}_{docid}_{page:04d}`: ASCII, no dots (webdataset splits keys at the first dot)."""
+    safe = "".join(c if (c.isascii() and (c.isalnum() or c == "-")) else "-" for c in docid)
+    return f"{source}_{safe[:64]}_{page:04d}"
+
+
+def box_union(boxes) -> Box:
+    boxes = list(boxes)
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def as_json(obj) -> Any:
+    """dataclass → JSON-friendly dict (numpy arrays dropped: they travel as .npy members)."""
+    d = asdict(obj)
+    return {k: v for k, v in d.items() if not isinstance(v, np.ndarray)}

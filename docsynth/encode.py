@@ -1,0 +1,62 @@
+"""Vision codes for pages and image elements (DESIGN §6), with the shipped or a given tokenizer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from docsynth import config as C
+from docsynth.doc import Page
+from docsynth.pipeline import load_vision
+from docsynth.steps import ShardContext, Step
+
+
+def crop_px(page: Page, bbox) -> tuple[slice, slice]:
+    """Point box -> pixel slices of the page raster (at least one pixel each way)."""
+    H, W = page.image.shape[:2]
+    sx, sy = W / page.width, H / page.height
+    x0, x1 = int(np.floor(bbox[0] * sx)), int(np.ceil(bbox[2] * sx))
+    y0, y1 = int(np.floor(bbox[1] * sy)), int(np.ceil(bbox[3] * sy))
+    x0, y0 = min(max(x0, 0), W - 1), min(max(y0, 0), H - 1)
+    return slice(y0, max(min(y1, H), y0 + 1)), slice(x0, max(min(x1, W), x0 + 1))
+
+
+class Encode(Step):
+    """Fills `page.codes` (h, w, G) and `element.codes` for image elements, batching pages."""
+
+    name = "encode"
+
+    def __init__(self, cfg: C.PipelineConfig):
+        self.cfg = cfg
+
+    def run(self, pages: Iterator[Page], ctx: ShardContext) -> Iterator[Page]:
+        batch: list[Page] = []
+        for page in pages:
+            batch.append(page)
+            if len(batch) == self.cfg.vision.batch_size:
+                yield from self._encode(batch, ctx)
+                batch = []
+        if batch:
+            yield from self._encode(batch, ctx)
+
+    def _encode(self, pages: list[Page], ctx: ShardContext) -> list[Page]:
+        tok = load_vision(self.cfg.vision.checkpoint)
+        crops, owners = [], []
+        for page in pages:
+            crops.append(page.image)
+            owners.append((page, None))
+            for el in page.elements:
+                if el.is_image:
+                    ys, xs = crop_px(page, el.bbox)
+                    crops.append(page.image[ys, xs])
+                    owners.append((page, el))
+        with ctx.timer(self.name):
+            codes = tok.encode(crops)
+        for (page, el), c in zip(owners, codes):
+            if el is None:
+                page.codes = c
+            else:
+                el.codes = c
+        ctx.counters["pages_encoded"] += len(pages)
+        return pages

@@ -1,0 +1,1 @@
+"""Named pipelines: each module has `config(**overrides) -> PipelineConfig` and `build(cfg) -> Pipeline`."""
