@@ -32,7 +32,7 @@ bench: install
 
 # Retrain the shipped assets (text BPE and vision tokenizer); see docsynth/assets/*.md.
 tokenizers: install
-	$(PY) -m docsynth tokenizer train text --num-docs 6000 --vocab-size 16384 --seed 0 --out docsynth/assets/tokenizer.json
+	$(PY) -m docsynth tokenizer train text --num-docs 3000 --vocab-size 16384 --seed 0 --out docsynth/assets/tokenizer.json
 	$(PY) -m docsynth tokenizer train vision --steps 3000 --seed 0 --out docsynth/assets/vision_tokenizer.pt
 
 clean:
