@@ -23,6 +23,8 @@ SPECIALS = (
     "<image>", "</image>", "<size>", "</size>", "<image_pad>",
 )  # fmt: skip
 VOCAB_VERSION = 1
+# Any special token spelled in serialized text (independent of the vocabulary's sizes).
+SPECIAL_PATTERN = re.compile("|".join(re.escape(s) for s in sorted(SPECIALS, key=len, reverse=True)) + r"|<size\d+>")
 
 
 @dataclass(frozen=True)
@@ -92,11 +94,10 @@ class VocabSpec:
         g, c = divmod(i - self.code_base, self.K)
         return f"c{g}:{c}"
 
-    @cached_property
+    @property
     def special_pattern(self) -> re.Pattern:
         """Matches any special token spelled in serialized text."""
-        fixed = "|".join(re.escape(s) for s in sorted(SPECIALS, key=len, reverse=True))
-        return re.compile(rf"{fixed}|<size\d+>")
+        return SPECIAL_PATTERN
 
     # ------------------------------------------------------------------ io
     def to_json(self) -> dict:
