@@ -1,0 +1,510 @@
+"""Streaming loader: WebDataset shards -> packed rows of G ids with the layout the masks need.
+
+Per (rank, worker) stream::
+
+    shard list (corpus index, a list, brace/fsspec URLs) -> epoch shard order (seeded)
+    -> split by node and worker -> tar members (webdataset's tar iterator; only meta.json and
+    tokens_{a,b}.npy are read) -> samples (direction filter) -> window shuffle
+    -> packer (rows of seq_len) -> batches (inputs/targets from docsynth.model.masks)
+
+Split: with at least as many shards as streams (world_size × workers) stream s reads the
+shards order[s::streams]; with fewer, every stream reads every shard and keeps sample j of
+the shard at position p when (j + p) % streams == s. Each sample goes to exactly one stream
+per epoch.
+
+Shuffle: samples gather into windows of `shuffle_buffer`; a window leaves in a permutation
+drawn from (seed, epoch, stream, window). Unlike a rolling buffer, a window can be rebuilt
+from its start position, so a resume re-reads at most one window instead of storing it.
+
+Packing: documents are laid end to end and a row is cut at exactly seq_len; the rest of a
+document continues at the start of the next row (nothing is dropped). A cut never falls
+inside an image block that fits in a row: the row is closed with padding before the block,
+which then starts the next row. A block longer than a row (a page image at a short seq_len)
+is cut at the row boundary and each piece is its own block. Each piece is a document of its
+row (`doc_ids`), so no attention crosses a cut. In a `write` sample the last image block (the
+page image) is the target block; every other block is context.
+
+State: after each batch a stream's position is (epoch, window, window start as shard
+position + sample index, samples emitted from the window) plus the rows already packed from
+the document in hand. With DataLoader workers the state travels with each batch; the loader
+keeps the state of the last batch it handed out from each worker and, on resume, rotates the
+worker ids so the round-robin continues with the right worker: the batch sequence is the same.
+
+A shard that cannot be opened or read (corrupt, truncated, shorter than the index says) is
+skipped from the failure on with a warning and counted in `loader.stats["corrupt_shards"]`; a
+sample that cannot be decoded is skipped and counted in `stats["bad_samples"]`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+
+import fsspec
+import numpy as np
+import torch
+import webdataset as wds
+from docsynth.model import masks
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from docsynth.vocab import VocabSpec
+
+log = logging.getLogger(__name__)
+FORMATS = ("A", "B")
+DIRECTION_MIX = ("keep", "read", "write")
+STATE_VERSION = 1
+_SEQUENCE_FIELDS = ("seq_len", "batch_size", "format", "direction_mix", "strategy", "seed",
+                    "rank", "world_size", "num_workers", "shuffle_buffer", "shard_shuffle")  # fmt: skip
+
+
+@dataclass(kw_only=True)
+class LoaderConfig:
+    seq_len: int = 1024  # positions per packed row
+    batch_size: int = 8  # packed rows per batch
+    format: str = "A"  # token file to read: "A" (tokens_a.npy) or "B" (tokens_b.npy)
+    direction_mix: str = "keep"  # "keep" every sample, or keep only "read" / "write" samples
+    strategy: str = "causal"  # attention strategy the targets are made for: "causal" (A) or "block" (B)
+    seed: int = 0  # seeds the shard order and the shuffle windows
+    rank: int = 0  # this process among world_size (data parallel)
+    world_size: int = 1  # data-parallel processes
+    num_workers: int = 0  # DataLoader worker processes (0: read in this process)
+    shuffle_buffer: int = 256  # samples per shuffle window (1: no shuffle)
+    shard_shuffle: bool = True  # permute the shard order every epoch
+    epoch: int = 0  # first epoch
+    epochs: int | None = None  # epochs to stream; None streams forever (training)
+    prefetch_factor: int = 2  # batches each worker prepares ahead
+
+    def __post_init__(self):
+        for name in ("seq_len", "batch_size", "world_size", "shuffle_buffer", "prefetch_factor"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"loader.{name}: must be >= 1, got {getattr(self, name)}")
+        if self.format not in FORMATS:
+            raise ValueError(f"loader.format: {self.format!r} is not one of {FORMATS}")
+        if self.direction_mix not in DIRECTION_MIX:
+            raise ValueError(f"loader.direction_mix: {self.direction_mix!r} is not one of {DIRECTION_MIX}")
+        self.strategy = masks.normalize_strategy(self.strategy)
+        if not 0 <= self.rank < self.world_size:
+            raise ValueError(f"loader.rank: {self.rank} is outside [0, world_size={self.world_size})")
+        if self.num_workers < 0 or self.epoch < 0 or (self.epochs is not None and self.epochs < 1):
+            raise ValueError("loader.num_workers/epoch must be >= 0 and loader.epochs >= 1 or None")
+
+
+@dataclass(frozen=True)
+class Doc:
+    key: str  # sample key
+    tokens: np.ndarray  # (n, G) int32 rows
+    blocks: np.ndarray  # (nblocks, 2) [start, end) of each maximal run of code rows
+    target: np.ndarray  # (nblocks,) bool: the block's codes are predicted (write: the page image)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a stream stands: the sample `emitted` of window `window`, which starts at sample
+    `raw_idx` of the shard at position `shard_pos` of the epoch's order."""
+
+    epoch: int
+    window: int = 0
+    shard_pos: int = 0
+    raw_idx: int = 0
+    emitted: int = 0
+
+
+@dataclass
+class Books:
+    """A stream's counters. Re-reading a window after a resume must not count twice, so a sample
+    counts only past `counted_through` (epoch, shard position, sample) and a shard once per epoch."""
+
+    stats: Counter = field(default_factory=Counter)  # samples, bad_samples, filtered, corrupt_shards
+    corrupt_seen: set = field(default_factory=set)  # (epoch, shard index) already counted
+    counted_through: tuple = (-1, -1, -1)  # last (epoch, shard position, sample) counted
+
+    def count(self, pos: tuple, key: str) -> None:
+        if pos > self.counted_through:
+            self.stats[key] += 1
+            self.counted_through = pos
+
+    def to_json(self) -> dict:
+        return {"stats": dict(self.stats), "corrupt_seen": sorted(self.corrupt_seen),
+                "counted_through": list(self.counted_through)}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict) -> Books:
+        return cls(Counter(d.get("stats", {})), {tuple(x) for x in d.get("corrupt_seen", [])},
+                   tuple(d.get("counted_through", (-1, -1, -1))))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- shards
+
+
+@dataclass(frozen=True)
+class Shards:
+    urls: list[str]  # shard URLs in corpus order
+    counts: list  # samples each shard should hold (from the corpus index), None where unknown
+    storage_options: dict = field(default_factory=dict)  # fsspec options for opening them
+
+
+def resolve_shards(src, storage_options: dict | None = None) -> tuple[Shards, VocabSpec | None]:
+    """A corpus folder, a URL pattern (braces, `::`) or a list of them -> (Shards, corpus vocab or None)."""
+    so = dict(storage_options or {})
+    if isinstance(src, (list, tuple)):
+        urls = [u for s in src for u in wds.shardlists.expand_urls(str(s))]
+        return Shards(urls, [None] * len(urls), so), None
+    src = str(src)
+    if not src.startswith("pipe:"):
+        fs, root = fsspec.core.url_to_fs(src, **so)
+        if fs.isdir(root):
+            return _corpus_shards(src.rstrip("/"), fs, root.rstrip("/"), so)
+    urls = wds.shardlists.expand_urls(src)
+    return Shards(urls, [None] * len(urls), so), None
+
+
+def _corpus_shards(src: str, fs, root: str, so: dict):
+    try:
+        vocab = VocabSpec.from_json(json.loads(fs.cat_file(f"{root}/vocab.json")))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{src}: no vocab.json (not a docsynth corpus folder)") from None
+    if fs.exists(f"{root}/.docsynth/index.json"):
+        shards = json.loads(fs.cat_file(f"{root}/.docsynth/index.json"))["shards"]
+        return Shards([f"{src}/data/{s['name']}" for s in shards], [s["samples"] for s in shards], so), vocab
+    names = sorted(p.rsplit("/", 1)[-1] for p in fs.glob(f"{root}/data/*.tar"))
+    return Shards([f"{src}/data/{n}" for n in names], [None] * len(names), so), vocab
+
+
+def open_url(url: str, storage_options: dict | None = None):
+    """A binary file object for a local path, `file://`, `pipe:cmd` or any fsspec URL (`s3://`...)."""
+    if url.startswith("pipe:"):
+        return wds.gopen(url, "rb")
+    if "://" not in url or url.startswith("file://"):  # plain files skip fsspec's per-read overhead
+        return open(url.removeprefix("file://"), "rb", buffering=1 << 20)
+    return fsspec.open(url, "rb", **(storage_options or {})).open()
+
+
+def read_shard(url: str, members: tuple[str, ...], storage_options: dict | None = None):
+    """Raw samples {"__key__", member: bytes} of one tar; raises on a corrupt or truncated tar."""
+    with open_url(url, storage_options) as f:
+        files = wds.tariterators.tar_file_iterator(f, select_files=lambda name: name.endswith(members))
+        yield from wds.tariterators.group_by_keys({**x, "__url__": url} for x in files)
+
+
+def image_blocks(tokens: np.ndarray, code_base: int) -> np.ndarray:
+    """(nblocks, 2) [start, end) of the maximal runs of code rows (ids >= code_base)."""
+    is_code = np.zeros(len(tokens) + 2, dtype=np.int8)
+    is_code[1:-1] = tokens[:, 0] >= code_base  # (n+2,) with a text row on each side
+    edges = np.flatnonzero(is_code[1:] != is_code[:-1])  # (2·nblocks,) alternating starts and ends
+    return edges.reshape(-1, 2)
+
+
+def decode_sample(raw: dict, fmt: str, vocab: VocabSpec) -> tuple[Doc, str]:
+    """Raw members -> (Doc, direction); ValueError names the sample and what is wrong."""
+    key, member = raw.get("__key__"), f"tokens_{fmt.lower()}.npy"
+    for name in ("meta.json", member):
+        if name not in raw:
+            raise ValueError(f"sample {key} in {raw.get('__url__')}: no {name} (format {fmt} not written?)")
+    meta = json.loads(raw["meta.json"])
+    tokens = np.load(io.BytesIO(raw[member]), allow_pickle=False)
+    if tokens.ndim != 2 or tokens.shape[1] != vocab.G or tokens.dtype.kind not in "iu" or not len(tokens):
+        raise ValueError(f"sample {key}: {member} is {tokens.dtype} {tokens.shape}, expected int (L, {vocab.G})")
+    if tokens.min() < 0 or tokens.max() >= vocab.size:
+        raise ValueError(f"sample {key}: {member} holds ids outside [0, {vocab.size})")
+    direction = meta.get("direction")
+    if direction not in ("read", "write"):
+        raise ValueError(f"sample {key}: meta.json direction is {direction!r}, expected 'read' or 'write'")
+    blocks = image_blocks(tokens, vocab.code_base)
+    target = np.zeros(len(blocks), dtype=bool)
+    if direction == "write" and len(blocks):
+        target[-1] = True  # text first, then the page image: the last block is what is written
+    return Doc(key, tokens.astype(np.int32, copy=False), blocks, target), direction
+
+
+# --------------------------------------------------------------------------- one stream
+
+
+class SampleStream:
+    """The samples of one (rank, worker) stream, epoch after epoch, each with its Cursor."""
+
+    def __init__(self, cfg: LoaderConfig, shards: Shards, vocab, slot: int, streams: int, books: Books):
+        self.cfg, self.shards, self.vocab = cfg, shards, vocab
+        self.urls, self.counts = shards.urls, shards.counts
+        self.slot, self.streams, self.books = slot, streams, books
+        self.members = ("meta.json", f"tokens_{cfg.format.lower()}.npy")
+
+    def order(self, epoch: int) -> np.ndarray:
+        n = len(self.urls)
+        order = np.random.default_rng([self.cfg.seed, epoch]).permutation(n) if self.cfg.shard_shuffle else np.arange(n)
+        return order[self.slot :: self.streams] if n >= self.streams else order
+
+    def docs(self, cur: Cursor):
+        end = None if self.cfg.epochs is None else self.cfg.epoch + self.cfg.epochs
+        while end is None or cur.epoch < end:
+            fresh, n = cur == Cursor(cur.epoch), 0
+            for item in self._windows(cur):
+                n += 1
+                yield item
+            if fresh and n == 0 and end is None:
+                raise RuntimeError(f"stream {self.slot} of {self.streams} got no samples from {len(self.urls)} "
+                                   f"shards in epoch {cur.epoch} (too few samples, or all filtered out)")  # fmt: skip
+            cur = Cursor(cur.epoch + 1)
+
+    def _windows(self, cur: Cursor):
+        window, start, skip = cur.window, (cur.shard_pos, cur.raw_idx), cur.emitted
+        raw = self._raw(cur.epoch, *start)
+        while True:
+            buf, nxt = [], start
+            for nxt, doc in raw:
+                if doc is not None:
+                    buf.append(doc)
+                if len(buf) == self.cfg.shuffle_buffer:
+                    break
+            if not buf:
+                return
+            perm = np.random.default_rng([self.cfg.seed, cur.epoch, self.slot, window]).permutation(len(buf))
+            for j in range(skip, len(buf)):
+                yield buf[perm[j]], Cursor(cur.epoch, window, *start, j)
+            window, start, skip = window + 1, nxt, 0
+
+    def _raw(self, epoch: int, shard_pos: int, raw_idx: int):
+        """(position after the sample, Doc or None when it is not this stream's) from a position on."""
+        order, split = self.order(epoch), len(self.urls) < self.streams
+        for p in range(shard_pos, len(order)):
+            i, n, first = int(order[p]), 0, raw_idx if p == shard_pos else 0
+            mine = not split or p % self.streams == self.slot  # which stream reports a bad shard
+            try:
+                for j, raw in enumerate(read_shard(self.urls[i], self.members, self.shards.storage_options)):
+                    n = j + 1
+                    if j >= first:
+                        keep = not split or (j + p) % self.streams == self.slot
+                        yield self._after(p, j + 1, i), self._decode(raw, (epoch, p, j)) if keep else None
+            except Exception as e:  # noqa: BLE001 - any failure of a shard is data, not a crash
+                self._corrupt(epoch, i, f"{type(e).__name__}: {e}", mine)
+                continue
+            if self.counts[i] is not None and n < self.counts[i]:
+                self._corrupt(epoch, i, f"{n} samples, the corpus index lists {self.counts[i]}", mine)
+
+    def _after(self, p: int, nxt: int, i: int) -> tuple[int, int]:
+        return (p + 1, 0) if self.counts[i] is not None and nxt >= self.counts[i] else (p, nxt)
+
+    def _decode(self, raw: dict, pos: tuple) -> Doc | None:
+        try:
+            doc, direction = decode_sample(raw, self.cfg.format, self.vocab)
+        except Exception as e:  # noqa: BLE001
+            if pos > self.books.counted_through:
+                log.warning("skipping sample: %s", e)
+            self.books.count(pos, "bad_samples")
+            return None
+        if self.cfg.direction_mix not in ("keep", direction):
+            self.books.count(pos, "filtered")
+            return None
+        self.books.count(pos, "samples")
+        return doc
+
+    def _corrupt(self, epoch: int, i: int, reason: str, mine: bool) -> None:
+        if mine and (epoch, i) not in self.books.corrupt_seen:
+            self.books.corrupt_seen.add((epoch, i))
+            self.books.stats["corrupt_shards"] += 1
+            log.warning("skipping the rest of shard %s (epoch %d): %s", self.urls[i], epoch, reason)
+
+
+# --------------------------------------------------------------------------- packing
+
+
+class _Row:
+    def __init__(self, L: int, G: int, pad_id: int):
+        self.tokens = np.full((L, G), pad_id, dtype=np.int32)  # (L, G)
+        self.doc_ids = np.full(L, -1, dtype=np.int32)  # (L,)
+        self.block_ids = np.full(L, -1, dtype=np.int32)  # (L,)
+        self.target = np.zeros(L, dtype=bool)  # (L,)
+        self.n, self.docs, self.nblocks, self.pieces, self.closed = 0, 0, 0, [], False
+
+    @property
+    def space(self) -> int:
+        return 0 if self.closed else len(self.doc_ids) - self.n
+
+    def add(self, doc: Doc, a: int, b: int) -> None:
+        at = self.n - a  # row position of document row 0
+        self.tokens[self.n : self.n + b - a] = doc.tokens[a:b]
+        self.doc_ids[self.n : self.n + b - a] = self.docs
+        for (s, e), tgt in zip(doc.blocks, doc.target):
+            s, e = max(s, a), min(e, b)
+            if s < e:
+                self.block_ids[at + s : at + e] = self.nblocks
+                self.target[at + s : at + e] = tgt
+                self.nblocks += 1
+        self.pieces.append((doc.key, a, b))
+        self.n, self.docs = self.n + b - a, self.docs + 1
+
+
+class Packer:
+    """Documents -> rows of exactly seq_len positions (see the module docstring for the cuts)."""
+
+    def __init__(self, docs, cursor: Cursor, offset: int, L: int, G: int, pad_id: int):
+        self.docs, self.L, self.G, self.pad_id = docs, L, G, pad_id
+        self.next_cursor, self.offset, self.doc = cursor, offset, None  # resume point; doc in hand
+
+    def state(self) -> tuple[Cursor, int]:
+        return self.next_cursor, (self.offset if self.doc is not None else 0)
+
+    def rows(self):
+        while True:
+            row = _Row(self.L, self.G, self.pad_id)
+            while row.space:
+                if self.doc is None and not self._take():
+                    if row.n:
+                        yield row
+                    return
+                self._fill(row)
+            yield row
+
+    def _take(self) -> bool:
+        item = next(self.docs, None)
+        if item is None:
+            return False
+        self.doc, cursor = item
+        if cursor != self.next_cursor:  # a new document, not the one a resume left half packed
+            self.offset = 0
+        self.next_cursor = cursor
+        return True
+
+    def _fill(self, row: _Row) -> None:
+        a, n = self.offset, len(self.doc.tokens)
+        b = self._cut(self.doc, a, row.space)
+        if b > a:
+            row.add(self.doc, a, b)
+        if b == n:
+            self.doc, self.offset = None, 0
+            self.next_cursor = replace(self.next_cursor, emitted=self.next_cursor.emitted + 1)
+        else:
+            self.offset, row.closed = b, True
+
+    def _cut(self, doc: Doc, a: int, space: int) -> int:
+        b = min(a + space, len(doc.tokens))
+        inside = (doc.blocks[:, 0] < b) & (b < doc.blocks[:, 1])  # (nblocks,)
+        if inside.any():
+            s, e = doc.blocks[np.flatnonzero(inside)[0]]
+            if e - s <= self.L:  # the block fits in a row: close this row before it
+                return max(int(s), a)
+        return b
+
+
+def collate(rows: list[_Row], cfg: LoaderConfig, vocab: VocabSpec) -> dict:
+    tokens = torch.from_numpy(np.stack([r.tokens for r in rows])).long()  # (B, L, G)
+    doc_ids = torch.from_numpy(np.stack([r.doc_ids for r in rows]))  # (B, L) int32
+    block_ids = torch.from_numpy(np.stack([r.block_ids for r in rows]))  # (B, L) int32
+    target_block = torch.from_numpy(np.stack([r.target for r in rows]))  # (B, L) bool
+    pad = vocab.special("<image_pad>")
+    inputs, targets = masks.make_targets(cfg.strategy, tokens, doc_ids, block_ids, target_block, pad)
+    return {
+        "tokens": tokens, "inputs": inputs, "targets": targets,  # (B, L, G) x3
+        "loss_mask": targets[..., 0] != masks.IGNORE_INDEX,  # (B, L) make_targets ignores whole rows
+        "doc_ids": doc_ids, "block_ids": block_ids, "target_block": target_block,
+        "pieces": [r.pieces for r in rows],  # per row: (key, start, end) of each document piece
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- dataset and loader
+
+
+class PackedDataset(IterableDataset):
+    """Batches of one (rank, worker) stream; each carries the stream's state after it."""
+
+    def __init__(self, cfg: LoaderConfig, shards: Shards, vocab: VocabSpec, states: dict, rotation: int):
+        self.cfg, self.shards, self.vocab, self.states, self.rotation = cfg, shards, vocab, states, rotation
+
+    def __iter__(self):
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        logical = (wid + self.rotation) % nw
+        saved = self.states.get(logical, {})
+        books = Books.from_json(saved.get("books", {}))
+        stream = SampleStream(self.cfg, self.shards, self.vocab, self.cfg.rank * nw + logical,
+                              self.cfg.world_size * nw, books)  # fmt: skip
+        cursor = Cursor(**saved["cursor"]) if saved else Cursor(self.cfg.epoch)
+        pad = self.vocab.special("<pad>")
+        packer = Packer(stream.docs(cursor), cursor, saved.get("offset", 0), self.cfg.seq_len, self.vocab.G, pad)
+        state = lambda: self._state(logical, packer, books)
+        rows = []
+        for row in packer.rows():
+            rows.append(row)
+            if len(rows) == self.cfg.batch_size:
+                yield {**collate(rows, self.cfg, self.vocab), "_state": state()}
+                rows = []
+        if rows:  # the end of a finite stream: fill the last batch with padding rows
+            rows += [_Row(self.cfg.seq_len, self.vocab.G, pad) for _ in range(self.cfg.batch_size - len(rows))]
+            yield {**collate(rows, self.cfg, self.vocab), "_state": state()}
+        yield {"_state": state(), "_end": True}
+
+    @staticmethod
+    def _state(logical: int, packer: Packer, books: Books) -> dict:
+        cursor, offset = packer.state()
+        return {"worker": logical, "cursor": asdict(cursor), "offset": offset, "books": books.to_json()}
+
+
+def _worker_init(_):
+    torch.set_num_threads(1)
+
+
+class ShardLoader:
+    """Iterates batches (dicts of tensors); `state_dict()` after any batch resumes right after it.
+
+    Iterating again continues where the last iteration stopped (a finite loader ends).
+    """
+
+    def __init__(self, src, cfg: LoaderConfig, *, vocab: VocabSpec | str | None = None, storage_options=None):
+        self.cfg, self.src = cfg, src
+        self.shards, corpus_vocab = resolve_shards(src, storage_options)
+        if not self.shards.urls:
+            raise ValueError(f"{src}: no shards found")
+        self.vocab = VocabSpec.load(vocab) if isinstance(vocab, str) else (vocab or corpus_vocab)
+        if self.vocab is None:
+            raise ValueError(f"{src}: pass vocab= (a VocabSpec or a vocab.json path) when reading shard URLs")
+        self._states: dict[int, dict] = {}
+        self._next_worker, self.batches = 0, 0
+
+    def __iter__(self):
+        ds = PackedDataset(self.cfg, self.shards, self.vocab, dict(self._states), self._next_worker)
+        nw = self.cfg.num_workers
+        it = ds if nw == 0 else DataLoader(ds, batch_size=None, num_workers=nw, worker_init_fn=_worker_init,
+                                           prefetch_factor=self.cfg.prefetch_factor)  # fmt: skip
+        for batch in it:
+            state = batch.pop("_state")
+            self._states[state["worker"]] = state
+            if batch.pop("_end", False):
+                continue
+            self._next_worker = (state["worker"] + 1) % max(nw, 1)
+            self.batches += 1
+            yield batch
+
+    @property
+    def stats(self) -> Counter:
+        """Counters summed over this rank's workers: samples, bad_samples, filtered, corrupt_shards."""
+        total = Counter({"corrupt_shards": 0, "bad_samples": 0, "samples": 0, "filtered": 0})
+        for s in self._states.values():
+            total.update(s["books"]["stats"])
+        return total
+
+    def fingerprint(self) -> dict:
+        names = "\n".join(u.rsplit("/", 1)[-1] for u in self.shards.urls)
+        return {**{k: getattr(self.cfg, k) for k in _SEQUENCE_FIELDS},
+                "shards": hashlib.sha256(names.encode()).hexdigest()[:16]}  # fmt: skip
+
+    def state_dict(self) -> dict:
+        return {"version": STATE_VERSION, "fingerprint": self.fingerprint(), "workers": dict(self._states),
+                "next_worker": self._next_worker, "batches": self.batches}  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"loader state: version {state.get('version')!r}, expected {STATE_VERSION}")
+        mine = self.fingerprint()
+        for k, v in state["fingerprint"].items():
+            if mine.get(k) != v:
+                raise ValueError(f"loader state: saved with {k}={v!r}, this loader has {k}={mine.get(k)!r}")
+        self._states = {int(k): v for k, v in state["workers"].items()}
+        self._next_worker, self.batches = int(state["next_worker"]), int(state["batches"])
+
+
+def make_loader(src, *, vocab=None, storage_options=None, **config) -> ShardLoader:
+    """`make_loader(corpus_dir_or_urls, seq_len=..., batch_size=..., format="A", ...)`: see LoaderConfig."""
+    return ShardLoader(src, LoaderConfig(**config), vocab=vocab, storage_options=storage_options)
