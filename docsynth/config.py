@@ -69,7 +69,7 @@ class FontConfig:
     system_dirs: tuple[str, ...] = ("/usr/share/fonts",)  # scanned recursively for .ttf/.otf
     user_dir: str | None = None  # extra folder of fonts
     families: tuple[str, ...] = ()  # keep only these families (empty: all)
-    exclude_families: tuple[str, ...] = ("Symbol", "Math", "Emoji")  # substrings of families never used for text
+    exclude_families: tuple[str, ...] = ("Symbol", "Math", "Emoji", "Music")  # substrings of families never used for text
 
     def __post_init__(self):
         if not (self.pymupdf_fonts or self.system_dirs or self.user_dir):
@@ -194,20 +194,33 @@ class ArxivConfig:
     page_timeout_s: float = 30.0  # a page taking longer is dropped
     max_chars_per_page: int = 30_000  # pages with more characters are dropped as absurd
     max_page_side_pt: float = 1008.0  # larger pages are rasterized at a lower dpi so code grids fit the vocabulary
+    max_unmapped_frac: float = 0.05  # pages with more glyphs lacking a Unicode map ((cid:N)) are dropped
+    ocr_scope: str = "all"  # all | scans: the pages OCR is used on (scans: pages without a text layer)
+    ocr_dpi: int = 300  # resolution Tesseract reads the page at (--ocr tesseract)
+    ocr_lang: str = "eng"  # Tesseract language(s), e.g. "eng+deu"
 
     def __post_init__(self):
         _check_choice("arxiv.backend", self.backend, ("pdfplumber", "pymupdf"))
         _check_choice("arxiv.granularity", self.granularity, ("para", "line"))
+        _check_choice("arxiv.ocr_scope", self.ocr_scope, ("all", "scans"))
         if self.ocr is not None and self.ocr != "tesseract":
             kind, sep, folder = self.ocr.partition(":")
             if kind not in ("hocr", "alto", "json") or not sep or not folder:
                 raise ValueError(f"arxiv.ocr: {self.ocr!r} must be hocr:DIR, alto:DIR, json:DIR or tesseract")
         if not 0.0 <= self.min_align_score <= 1.0:
             raise ValueError("arxiv.min_align_score: must lie in [0, 1]")
+        if not 0.0 <= self.max_unmapped_frac <= 1.0:
+            raise ValueError("arxiv.max_unmapped_frac: must lie in [0, 1]")
         if self.page_timeout_s <= 0:
             raise ValueError("arxiv.page_timeout_s: must be positive")
-        if self.max_chars_per_page < 1 or self.max_page_side_pt < 72:
-            raise ValueError("arxiv.max_chars_per_page/max_page_side_pt: out of range")
+        if self.max_chars_per_page < 1:
+            raise ValueError("arxiv.max_chars_per_page: must be at least 1")
+        if self.max_page_side_pt < 72:
+            raise ValueError("arxiv.max_page_side_pt: must be at least 72")
+        if not 72 <= self.ocr_dpi <= 1200:
+            raise ValueError(f"arxiv.ocr_dpi: {self.ocr_dpi} is outside [72, 1200]")
+        if not self.ocr_lang:
+            raise ValueError("arxiv.ocr_lang: must name a Tesseract language")
 
 
 @dataclass(kw_only=True)

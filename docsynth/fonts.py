@@ -381,7 +381,7 @@ def _extract(data, path: str, index: int) -> bytes:
     return out.getvalue()
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)  # every single-file face of a typical pool (~90) stays loaded
 def _load_font(ref: str, path: str | None):
     import pymupdf
 
@@ -392,7 +392,7 @@ def _load_font(ref: str, path: str | None):
     return pymupdf.Font(fontfile=path)
 
 
-@functools.lru_cache(maxsize=8)  # collection faces are big (Noto CJK: 16-26 MB each): keep few per process
+@functools.lru_cache(maxsize=16)  # collection faces are big (Noto CJK: 16-26 MB each): bounded, ~400 MB at most
 def _load_collection_face(path: str, index: int):
     import pymupdf
 

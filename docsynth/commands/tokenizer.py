@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 
@@ -9,24 +10,22 @@ def register(sub) -> None:
     p = sub.add_parser("tokenizer", help="train the text or the vision tokenizer")
     tsub = p.add_subparsers(dest="tokenizer_command", required=True, metavar="ACTION")
     t = tsub.add_parser("train", help="train a tokenizer")
-    t.add_argument("kind", choices=("text", "vision"), help="text: byte-level BPE; vision: multi-head autoencoder")
-    t.add_argument("--out", required=True, help="output file (tokenizer.json or a .pt checkpoint)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--num-docs", type=int, default=4000, help="faker documents (text) / rendered documents (vision)")
-    t.add_argument("--vocab-size", type=int, default=16384, help="text: BPE vocabulary size")
-    t.add_argument("--steps", type=int, default=3000, help="vision: optimisation steps")
-    t.add_argument("--quantizer", choices=("fsq", "vq"), default="fsq", help="vision: quantizer per head")
-    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="vision: tokenizer config fields, e.g. --set channels=1")  # fmt: skip
-    t.set_defaults(func=run)
+    kinds = t.add_subparsers(dest="kind", required=True, metavar="KIND")
+    text = kinds.add_parser("text", help="byte-level BPE on the Faker source")
+    text.add_argument("--out", required=True, help="tokenizer.json to write")
+    text.add_argument("--seed", type=int, default=0)
+    text.add_argument("--num-docs", type=int, default=3000, help="faker documents to train on")
+    text.add_argument("--vocab-size", type=int, default=16384, help="BPE vocabulary size")
+    text.set_defaults(func=train_text)
+    vision = kinds.add_parser("vision", add_help=False, help="multi-head vision tokenizer (options: `… vision --help`)")
+    vision.add_argument("argv", nargs=argparse.REMAINDER, help="options of docsynth.model.vision.train")
+    vision.set_defaults(func=train_vision)
 
 
-def run(args) -> int:
-    if args.kind == "text":
-        return train_text(args)
-    from docsynth.model.vision.train import main_from_cli
+def train_vision(args) -> int:
+    from docsynth.model.vision.train import main
 
-    return main_from_cli(args)
+    return main(args.argv)
 
 
 def faker_texts(num_docs: int, seed: int):

@@ -4,4 +4,11 @@ from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig
 from .quantizers import FSQ, QUANTIZERS, VQ
 from .tokenizer import VisionTokenizer
 
-__all__ = ["FSQ", "QUANTIZERS", "VQ", "MultiHeadAutoencoder", "VisionTokenizer", "VisionTokenizerConfig"]
+__all__ = [
+    "FSQ",
+    "QUANTIZERS",
+    "VQ",
+    "MultiHeadAutoencoder",
+    "VisionTokenizer",
+    "VisionTokenizerConfig",
+]

@@ -1,0 +1,158 @@
+"""The public tokenizer API: load/save a checkpoint, encode pages to [h, w, G] codes, decode back."""
+
+from __future__ import annotations
+
+import importlib.resources
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig
+
+DEFAULT_CHECKPOINT = "vision_tokenizer.pt"  # inside the docsynth.assets package
+
+
+def _default_path() -> Path:
+    ref = importlib.resources.files("docsynth.assets").joinpath(DEFAULT_CHECKPOINT)
+    if not ref.is_file():
+        raise FileNotFoundError(
+            f"default vision tokenizer checkpoint is missing: {ref}"
+        )
+    return Path(str(ref))
+
+
+class VisionTokenizer:
+    """Wraps a trained MultiHeadAutoencoder; numpy uint8 pages in, int32 [h, w, G] codes out."""
+
+    def __init__(self, model: MultiHeadAutoencoder, recipe: dict | None = None):
+        self.model = model.eval()
+        self.cfg: VisionTokenizerConfig = model.cfg
+        self.recipe = dict(recipe or {})
+        self.G, self.K = self.cfg.heads, self.cfg.K
+        self.patch, self.channels = self.cfg.patch, self.cfg.channels
+        self.threads = (
+            1  # torch threads used by encode/decode; codes are reproducible per value
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike = "default") -> VisionTokenizer:
+        path = _default_path() if str(path) == "default" else Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"vision tokenizer checkpoint not found: {path}")
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        for key in ("config", "state_dict"):
+            if key not in ckpt:
+                raise ValueError(
+                    f"{path} is not a vision tokenizer checkpoint: no {key!r} entry"
+                )
+        model = MultiHeadAutoencoder(VisionTokenizerConfig(**ckpt["config"]))
+        state = {
+            k: v.float() if v.is_floating_point() else v
+            for k, v in ckpt["state_dict"].items()
+        }
+        model.load_state_dict(state)
+        return cls(model, ckpt.get("recipe"))
+
+    def save(self, path: str | os.PathLike, half: bool = False) -> None:
+        """Write config + state_dict (+ recipe); `half` stores float weights as float16."""
+        state = {
+            k: v.half() if half and v.is_floating_point() else v.clone()
+            for k, v in self.model.state_dict().items()
+        }
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(
+            {"config": self.cfg.to_dict(), "state_dict": state, "recipe": self.recipe},
+            tmp,
+        )
+        os.replace(tmp, path)
+
+    def grid_size(self, H: int, W: int) -> tuple[int, int]:
+        if H < 1 or W < 1:
+            raise ValueError(f"image size must be positive, got H={H}, W={W}")
+        return math.ceil(H / self.patch), math.ceil(W / self.patch)
+
+    def _to_chw(self, img: np.ndarray, i: int) -> np.ndarray:
+        img = np.asarray(img)
+        if img.dtype != np.uint8:
+            raise ValueError(f"image {i}: expected dtype uint8, got {img.dtype}")
+        if img.ndim == 2:
+            img = img[:, :, None]
+        if img.ndim != 3 or img.shape[2] not in (1, 3, 4) or min(img.shape[:2]) < 1:
+            raise ValueError(
+                f"image {i}: expected (H, W) or (H, W, 1|3|4), got {img.shape}"
+            )
+        img = img[:, :, :3]  # drop alpha
+        x = img.astype(np.float32) / 255.0  # (H, W, c)
+        if self.channels == 1 and x.shape[2] == 3:
+            x = (
+                x @ np.array([0.299, 0.587, 0.114], dtype=np.float32)[:, None]
+            )  # ITU-R 601 luma
+        elif self.channels == 3 and x.shape[2] == 1:
+            x = np.repeat(x, 3, axis=2)
+        return np.ascontiguousarray(x.transpose(2, 0, 1))  # (C, H, W)
+
+    def encode(self, images: np.ndarray | Sequence[np.ndarray]):
+        """uint8 (H, W) / (H, W, C) page, or a list of them -> int32 [h, w, G] codes (or a list).
+
+        Codes are bit-identical for the same page whatever else is in the call: oneDNN picks its
+        convolution algorithm by input shape (batch size included) and by thread count, and a
+        probe saw codes change with both, so every page runs through the network on its own,
+        with `self.threads` torch threads (1 by default; the caller's setting is restored).
+        """
+        single = isinstance(images, np.ndarray)
+        pages = [images] if single else list(images)
+        arrays = [self._to_chw(p, i) for i, p in enumerate(pages)]
+        prev = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                out = [
+                    self.model.encode(torch.from_numpy(a)[None])[0]
+                    .to(torch.int32)
+                    .numpy()
+                    for a in arrays
+                ]  # each (h, w, G)
+        finally:
+            torch.set_num_threads(prev)
+        return out[0] if single else out
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """int [h, w, G] codes -> uint8 (h*patch, w*patch) grey or (h*patch, w*patch, 3) RGB."""
+        codes = np.asarray(codes)
+        if (
+            codes.ndim != 3
+            or codes.shape[2] != self.G
+            or not np.issubdtype(codes.dtype, np.integer)
+        ):
+            raise ValueError(
+                f"codes: expected integer array [h, w, {self.G}], got "
+                f"{codes.dtype} {codes.shape}"
+            )
+        if codes.size and (codes.min() < 0 or codes.max() >= self.K):
+            raise ValueError(
+                f"codes: values must lie in [0, {self.K}), got "
+                f"[{codes.min()}, {codes.max()}]"
+            )
+        prev = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                idx = torch.from_numpy(codes.astype(np.int64))[None]  # (1, h, w, G)
+                img = self.model.decode(idx)[0].clamp(0, 1)  # (C, H, W)
+        finally:
+            torch.set_num_threads(prev)
+        img = (
+            (img * 255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        )  # (H, W, C)
+        return img[:, :, 0] if self.channels == 1 else img
+
+    def reconstruct(self, image: np.ndarray) -> np.ndarray:
+        """encode + decode, cropped back to the input's size."""
+        H, W = np.asarray(image).shape[:2]
+        return self.decode(self.encode(image))[:H, :W]

@@ -1,0 +1,331 @@
+"""Train the multi-head vision tokenizer on random crops of rendered pages.
+
+    python -m docsynth.model.vision.train --out vision_tokenizer.pt --steps 3000 --seed 0
+
+The data source is any iterator of uint8 page arrays (default: `pages.synthetic_pages`) or a
+folder of page images. Evaluation uses full held-out pages, never crops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig
+from .pages import PageGenConfig, rendered_pages, synthetic_pages
+from .quantizers import VQ
+from .tokenizer import VisionTokenizer
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+
+
+@dataclass(kw_only=True)
+class TrainConfig:
+    steps: int = 3000  # optimizer steps
+    batch_size: int = 8  # crops per step
+    crop: int = 128  # crop side in pixels (a multiple of the patch)
+    lr: float = 2e-3  # peak Adam learning rate
+    warmup: int = 100  # linear warm-up steps; cosine decay to 10% afterwards
+    l1_weight: float = 0.1  # weight of the L1 term beside the MSE
+    grad_weight: float = 0.1  # weight of the MSE on image gradients (sharp strokes)
+    pool_size: int = 192  # pages held in memory to crop from
+    refresh: int = 1  # pages replaced in the pool every step
+    dead_every: int = 50  # VQ: steps between dead-code replacements
+    log_every: int = 100  # steps between progress lines
+    save_every: int = 500  # steps between checkpoint writes (0: only at the end)
+
+    def __post_init__(self):
+        for name in (
+            "steps",
+            "batch_size",
+            "crop",
+            "pool_size",
+            "log_every",
+            "dead_every",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if (
+            self.lr <= 0
+            or min(self.warmup, self.l1_weight, self.grad_weight, self.refresh) < 0
+        ):
+            raise ValueError(
+                "lr must be > 0 and warmup, l1_weight, grad_weight, refresh >= 0"
+            )
+        if self.save_every < 0:
+            raise ValueError(f"save_every must be >= 0, got {self.save_every}")
+
+
+def image_folder(path: str | Path) -> Iterator[np.ndarray]:
+    """Cycle over the page images in a folder (sorted, so runs are reproducible)."""
+    from PIL import Image
+
+    files = sorted(
+        p for p in Path(path).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if not files:
+        raise ValueError(f"image_dir {path} holds no images ({sorted(IMAGE_SUFFIXES)})")
+    while True:
+        for f in files:
+            with Image.open(f) as im:
+                yield np.asarray(
+                    im.convert("RGB" if im.mode not in ("L", "1") else "L")
+                )
+
+
+def to_channels(img: np.ndarray, channels: int) -> np.ndarray:
+    """uint8 (H, W[, c]) -> float32 (channels, H, W) in [0, 1]."""
+    x = np.asarray(img, dtype=np.float32) / 255.0
+    x = x[:, :, None] if x.ndim == 2 else x[:, :, :3]
+    if channels == 1 and x.shape[2] == 3:
+        x = x @ np.array([0.299, 0.587, 0.114], dtype=np.float32)[:, None]
+    elif channels == 3 and x.shape[2] == 1:
+        x = np.repeat(x, 3, axis=2)
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+class CropSampler:
+    """A pool of pages refreshed from a stream; draws crops that mostly contain ink."""
+
+    def __init__(
+        self, pages: Iterator[np.ndarray], channels: int, pool_size: int, seed: int
+    ):
+        self.pages, self.channels = pages, channels
+        self.rng = np.random.default_rng(seed)
+        self.pool = [to_channels(next(self.pages), channels) for _ in range(pool_size)]
+
+    def refresh(self, n: int) -> None:
+        for _ in range(n):
+            self.pool[int(self.rng.integers(len(self.pool)))] = to_channels(
+                next(self.pages), self.channels
+            )
+
+    def _crop(self, page: np.ndarray, size: int) -> np.ndarray:
+        _, H, W = page.shape
+        if H < size or W < size:  # pad small pages with white
+            page = np.pad(
+                page,
+                ((0, 0), (0, max(0, size - H)), (0, max(0, size - W))),
+                constant_values=1.0,
+            )
+            _, H, W = page.shape
+        best = None
+        for _ in range(4):  # prefer crops with some ink; blank margins teach little
+            y, x = (
+                int(self.rng.integers(H - size + 1)),
+                int(self.rng.integers(W - size + 1)),
+            )
+            crop = page[:, y : y + size, x : x + size]
+            if (crop < 0.8).mean() > 0.02:
+                return crop
+            best = crop
+        return best
+
+    def batch(self, n: int, size: int) -> torch.Tensor:
+        picks = self.rng.integers(len(self.pool), size=n)
+        return torch.from_numpy(
+            np.stack([self._crop(self.pool[i], size) for i in picks])
+        )  # (B, C, S, S)
+
+
+def reconstruction_loss(
+    recon: torch.Tensor, x: torch.Tensor, l1_weight: float, grad_weight: float
+) -> torch.Tensor:
+    # MSE leads: with sparse ink a strong L1 term makes a blank white page a deep local minimum
+    loss = F.mse_loss(recon, x) + l1_weight * F.l1_loss(recon, x)
+    if grad_weight:
+        dx = lambda t: t[..., :, 1:] - t[..., :, :-1]
+        dy = lambda t: t[..., 1:, :] - t[..., :-1, :]
+        loss = loss + grad_weight * (
+            F.mse_loss(dx(recon), dx(x)) + F.mse_loss(dy(recon), dy(x))
+        )
+    return loss
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * math.log10(255.0**2 / mse)
+
+
+def evaluate(tok: VisionTokenizer, pages: Iterable[np.ndarray]) -> dict:
+    """Full-page PSNR (mean over pages, and over all pixels) and per-head code usage."""
+    psnrs, sq_err, n_px = [], 0.0, 0
+    counts = np.zeros((tok.G, tok.K), dtype=np.int64)
+    for page in pages:
+        codes = tok.encode(page)  # (h, w, G)
+        H, W = page.shape[:2]
+        ref = (
+            (to_channels(page, tok.channels).transpose(1, 2, 0) * 255)
+            .round()
+            .astype(np.uint8)
+        )
+        rec = tok.decode(codes)[:H, :W].reshape(ref.shape)
+        psnrs.append(psnr(rec, ref))
+        sq_err += float(np.sum((rec.astype(np.float64) - ref) ** 2))
+        n_px += ref.size
+        for g in range(tok.G):
+            counts[g] += np.bincount(codes[..., g].ravel(), minlength=tok.K)
+    p = counts / np.maximum(counts.sum(1, keepdims=True), 1)  # (G, K)
+    entropy = -(p * np.log(np.where(p > 0, p, 1))).sum(1)  # (G,)
+    return {
+        "pages": len(psnrs),
+        "psnr_mean_db": float(np.mean(psnrs)),
+        "psnr_pooled_db": 10 * math.log10(255.0**2 / (sq_err / n_px)),
+        "usage_fraction": [float(u) for u in (counts > 0).mean(1)],
+        "perplexity": [float(v) for v in np.exp(entropy)],
+    }
+
+
+def _lr_at(step: int, tc: TrainConfig) -> float:
+    if step < tc.warmup:
+        return tc.lr * (step + 1) / tc.warmup
+    t = (step - tc.warmup) / max(1, tc.steps - tc.warmup)
+    return tc.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def train_tokenizer(
+    cfg: VisionTokenizerConfig,
+    images: Iterable[np.ndarray] | str | Path | None = None,
+    steps: int | None = None,
+    out_path: str | Path | None = None,
+    seed: int = 0,
+    train: TrainConfig | None = None,
+    eval_pages: list[np.ndarray] | None = None,
+    recipe: dict | None = None,
+    log=print,
+) -> tuple[VisionTokenizer, list[float]]:
+    """Train a tokenizer; returns it and the per-step losses. Writes `out_path` if given."""
+    tc = train or TrainConfig()
+    if steps is not None:
+        tc = TrainConfig(**{**tc.__dict__, "steps": steps})
+    if tc.crop % cfg.patch:
+        raise ValueError(f"crop ({tc.crop}) must be a multiple of patch ({cfg.patch})")
+    torch.manual_seed(seed)
+    random.seed(seed)
+    if images is None:
+        images = synthetic_pages(seed, PageGenConfig())
+    stream = image_folder(images) if isinstance(images, (str, Path)) else iter(images)
+    sampler = CropSampler(stream, cfg.channels, tc.pool_size, seed)
+    model = MultiHeadAutoencoder(cfg).train()
+    opt = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=(0.9, 0.99))
+    tok = VisionTokenizer(model, {**(recipe or {}), "seed": seed, "train": tc.__dict__})
+    losses, t0, gen = [], time.time(), torch.Generator().manual_seed(seed)
+    for step in range(tc.steps):
+        for group in opt.param_groups:
+            group["lr"] = _lr_at(step, tc)
+        x = sampler.batch(tc.batch_size, tc.crop)  # (B, C, S, S)
+        recon, _, aux = model(x)
+        loss = reconstruction_loss(recon, x, tc.l1_weight, tc.grad_weight) + aux
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if isinstance(model.quantizer, VQ) and step and step % tc.dead_every == 0:
+            with torch.no_grad():
+                zn = F.normalize(model._head_vectors(x), dim=-1).reshape(
+                    -1, cfg.heads, cfg.head_dim
+                )
+            model.quantizer.replace_dead(zn, gen)
+        sampler.refresh(tc.refresh)
+        if (step + 1) % tc.log_every == 0 or step + 1 == tc.steps:
+            mse = float(F.mse_loss(recon.detach().clamp(0, 1), x))
+            log(
+                f"step {step + 1}/{tc.steps} loss {np.mean(losses[-tc.log_every :]):.4f} "
+                f"crop-psnr {10 * math.log10(1 / max(mse, 1e-10)):.2f} dB lr {_lr_at(step, tc):.2e} "
+                f"{time.time() - t0:.0f}s"
+            )
+        if out_path and tc.save_every and (step + 1) % tc.save_every == 0:
+            model.eval(), tok.save(out_path), model.train()
+    model.eval()
+    tok.recipe.update({"steps": tc.steps, "train_seconds": round(time.time() - t0, 1)})
+    if eval_pages:
+        tok.recipe["heldout"] = evaluate(tok, eval_pages)
+        log(f"held-out: {tok.recipe['heldout']}")
+    if out_path:
+        tok.save(out_path)
+    return tok, losses
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="docsynth tokenizer train", description=__doc__.splitlines()[0]
+    )
+    ap.add_argument("--out", required=True, help="checkpoint path to write")
+    ap.add_argument(
+        "--image-dir", help="folder of page images (overrides --data)"
+    )
+    ap.add_argument(
+        "--data",
+        default="generated",
+        choices=("generated", "render"),
+        help="training pages: this module's quick generator, or docsynth's synth renderer",
+    )
+    ap.add_argument("--channels", type=int, default=1, choices=(1, 3))
+    ap.add_argument("--quantizer", default="fsq", choices=("fsq", "vq"))
+    ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument(
+        "--pool-size", type=int, default=192, help="pages held in memory to crop from"
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--eval-pages", type=int, default=40, help="held-out generated full pages"
+    )
+    ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = VisionTokenizerConfig(
+        channels=args.channels, quantizer=args.quantizer, heads=args.heads
+    )
+    tc = TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        crop=args.crop,
+        lr=args.lr,
+        pool_size=args.pool_size,
+        log_every=50,
+        save_every=100,
+    )
+    rgb = args.channels == 3
+    # held-out pages come from a seed stream the training stream never uses
+    pages = rendered_pages if args.data == "render" else synthetic_pages
+    held = (
+        list(pages(10**6 + args.seed, rgb=rgb, limit=args.eval_pages))
+        if args.eval_pages
+        else None
+    )
+    recipe = {
+        "command": "python -m docsynth.model.vision.train "
+        + " ".join(argv or sys.argv[1:]),
+        "data": args.image_dir or f"docsynth.model.vision.pages.{pages.__name__}(seed)",
+        "heldout_data": f"{pages.__name__}({10**6 + args.seed}, rgb={rgb}), {args.eval_pages} full pages",
+    }
+    images = args.image_dir or (pages(args.seed, rgb=rgb) if args.data == "render" else None)
+    train_tokenizer(
+        cfg,
+        images,
+        out_path=args.out,
+        seed=args.seed,
+        train=tc,
+        eval_pages=held,
+        recipe=recipe,
+        log=lambda s: print(s, flush=True),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
