@@ -58,19 +58,16 @@ class Element:
         return self.type in IMAGE_TYPES
 
     def to_dict(self, width: float, height: float, bins: int) -> dict:
-        from docsynth.coords import normalize_box
-
-        bbox = [round(float(v), 3) for v in self.bbox]
         d = {
             "type": self.type,
-            "bbox": bbox,
-            "bbox_norm": normalize_box(bbox, width, height, bins),  # from the stored (rounded) box
+            "bbox": stored_box(self.bbox),
+            "bbox_norm": norm_box(self.bbox, width, height, bins),
             "text": self.text,
             "lines": [
                 {
                     "text": ln.text,
-                    "bbox": [round(float(v), 3) for v in ln.bbox],
-                    "words": [{"text": w.text, "bbox": [round(float(v), 3) for v in w.bbox]} for w in ln.words],
+                    "bbox": stored_box(ln.bbox),
+                    "words": [{"text": w.text, "bbox": stored_box(w.bbox)} for w in ln.words],
                 }
                 for ln in self.lines
             ],
@@ -101,6 +98,18 @@ class Page:
     @property
     def key(self) -> str:
         return sample_key(self.source, self.docid, self.page)
+
+
+def stored_box(bbox) -> list[float]:
+    """A box as stored in meta.json (points, 3 decimals)."""
+    return [round(float(v), 3) for v in bbox]
+
+
+def norm_box(bbox, width: float, height: float, bins: int) -> list[int]:
+    """The normalized box of DESIGN §3, computed from the stored box so meta.json and Format A agree."""
+    from docsynth.coords import normalize_box
+
+    return normalize_box(stored_box(bbox), width, height, bins)
 
 
 def sample_key(source: str, docid: str, page: int) -> str:

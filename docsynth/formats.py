@@ -19,8 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from docsynth import text_tokenizer as tt
-from docsynth.coords import normalize_box
-from docsynth.doc import Page
+from docsynth.doc import Page, norm_box
 from docsynth.vocab import VocabSpec
 
 DIRECTIONS = ("read", "write")
@@ -63,7 +62,7 @@ def page_elements(page: Page, fmt: str, direction: str, bins: int) -> list[SeqEl
         raise ValueError(f"unknown format {fmt!r} or direction {direction!r}")
     body = []
     for e in page.elements:
-        box = tuple(normalize_box(e.bbox, page.width, page.height, bins)) if fmt == "A" else None
+        box = tuple(norm_box(e.bbox, page.width, page.height, bins)) if fmt == "A" else None
         if e.is_image:
             body.append(SeqElement("image", box=box, codes=e.codes))
         else:
