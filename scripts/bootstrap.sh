@@ -27,5 +27,9 @@ if ! $PY -c "import torch" >/dev/null 2>&1; then
   $PY -m pip install -q "$TORCH_SPEC" || $PY -m pip install -q "$TORCH_SPEC" --index-url https://download.pytorch.org/whl/cpu
 fi
 $PY -m pip install -q -e ".[dev]"
+# Triton runs the loss kernels in its interpreter on CPU (tests/model/test_loss.py); optional, large.
+if ! $PY -c "import triton" >/dev/null 2>&1; then
+  $PY -m pip install -q "triton>=3.0" || echo "bootstrap: triton unavailable here; its interpreter test will skip" >&2
+fi
 $PY -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
 echo "bootstrap: ok ($($PY -c 'import torch, fitz; print("torch", torch.__version__, "| pymupdf", fitz.VersionBind)'))"
