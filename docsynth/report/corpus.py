@@ -1,0 +1,165 @@
+"""Read a finished corpus for inspection: its index, vocabulary, errors and samples.
+
+Samples stream shard by shard (`Corpus.samples`); `Corpus.find(key)` reads tar headers
+only until it meets the key, then extracts just that sample's members.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from PIL import Image
+
+from docsynth.runner import META, read_index
+from docsynth.storage import Storage
+from docsynth.validate import iter_samples
+from docsynth.vocab import VocabSpec
+
+IMAGE_FIELDS = ("page.png", "page.jpg", "page.webp")
+
+
+class SampleNotFound(KeyError):
+    """`str()` gives the message itself (KeyError would quote it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass
+class Sample:
+    key: str
+    shard: str  # shard file name under data/
+    members: dict[str, bytes] = field(repr=False)  # field name ("meta.json") -> raw bytes
+
+    @cached_property
+    def meta(self) -> dict:
+        return json.loads(self.members["meta.json"])
+
+    @cached_property
+    def layout(self) -> dict:
+        """`meta.layout` is a JSON object string (stable column type for `datasets`)."""
+        return json.loads(self.meta.get("layout") or "{}")
+
+    @property
+    def image_field(self) -> str:
+        for name in IMAGE_FIELDS:
+            if name in self.members:
+                return name
+        raise ValueError(f"sample {self.key}: no page image member (expected one of {IMAGE_FIELDS})")
+
+    def image(self) -> np.ndarray:
+        """The page raster: (H, W) uint8 grey or (H, W, 3) uint8 RGB."""
+        with Image.open(io.BytesIO(self.members[self.image_field])) as im:
+            return np.asarray(im.convert("L" if im.mode in ("L", "1", "I;16") else "RGB"))
+
+    def codes(self) -> np.ndarray:
+        return self._npy("codes.npy")  # (h, w, G)
+
+    def tokens(self, fmt: str) -> np.ndarray:
+        return self._npy(f"tokens_{fmt.lower()}.npy")  # (L, G)
+
+    def text(self, fmt: str) -> str:
+        name = f"{fmt.lower()}.txt"
+        if name not in self.members:
+            raise ValueError(f"sample {self.key}: format {fmt} was not written (no {name}; has {sorted(self.members)})")
+        return self.members[name].decode()
+
+    def _npy(self, name: str) -> np.ndarray:
+        if name not in self.members:
+            raise ValueError(f"sample {self.key}: no {name} member (has {sorted(self.members)})")
+        return np.load(io.BytesIO(self.members[name]), allow_pickle=False)
+
+
+class Corpus:
+    """A finished corpus at a folder or fsspec URL (DESIGN §7)."""
+
+    def __init__(self, url: str, storage_options: dict | None = None):
+        self.url = url
+        self.store = Storage(url, **(storage_options or {}))
+        self.index = read_index(url, storage_options)
+        self.shards: list[str] = [s["name"] for s in self.index["shards"]]
+
+    @classmethod
+    def from_store(cls, store: Storage, index: dict) -> Corpus:
+        """A corpus being finalized: its index is known but not yet written."""
+        corpus = cls.__new__(cls)
+        corpus.url, corpus.store, corpus.index = store.url, store, index
+        corpus.shards = [s["name"] for s in index["shards"]]
+        return corpus
+
+    @cached_property
+    def plan(self) -> dict:
+        path = f"{META}/plan.json"
+        return json.loads(self.store.read_text(path)) if self.store.exists(path) else {}
+
+    @property
+    def config(self) -> dict:
+        return self.plan.get("config", {})
+
+    @cached_property
+    def vocab(self) -> VocabSpec:
+        if not self.store.exists("vocab.json"):
+            raise FileNotFoundError(f"{self.url}: no vocab.json")
+        return VocabSpec.from_json(json.loads(self.store.read_text("vocab.json")))
+
+    def errors(self) -> list[dict]:
+        """Every dropped input with its reason (`.docsynth/errors.jsonl`)."""
+        path = f"{META}/errors.jsonl"
+        if not self.store.exists(path):
+            return []
+        return [json.loads(line) for line in self.store.read_text(path).splitlines() if line.strip()]
+
+    def samples(self, max_samples: int | None = None) -> Iterator[Sample]:
+        """Every sample in shard order, reading each shard once as a stream."""
+        n = 0
+        for shard in self.shards:
+            with self.store.fs.open(self.store.path("data", shard), "rb") as f:
+                for key, members in iter_samples(f):
+                    if max_samples is not None and n >= max_samples:
+                        return
+                    yield Sample(key, shard, members)
+                    n += 1
+
+    def find(self, key: str) -> Sample:
+        """The sample with this key; SampleNotFound names a few keys that exist."""
+        seen: list[str] = []
+        for shard in self.shards:
+            with self.store.fs.open(self.store.path("data", shard), "rb") as f, tarfile.open(fileobj=f, mode="r:") as tf:
+                found = {}
+                for ti in tf.getmembers():  # headers only: member data is skipped by seeking
+                    k, _, fld = ti.name.partition(".")
+                    if k == key and ti.isfile():
+                        found[fld] = tf.extractfile(ti).read()
+                    elif len(seen) < 5 and (not seen or seen[-1] != k):
+                        seen.append(k)
+                if found:
+                    return Sample(key, shard, found)
+        hint = ", ".join(seen) if seen else "none (the corpus has no samples)"
+        raise SampleNotFound(
+            f"{self.url}: no sample with key {key!r} among {self.index.get('num_samples', '?')} samples; "
+            f"keys look like: {hint}"
+        )
+
+    def text_tokenizer(self):
+        from docsynth import text_tokenizer as tt
+
+        return tt.load(self.config.get("tokens", {}).get("tokenizer", self.vocab.tokenizer or tt.DEFAULT_NAME))
+
+    def vision_tokenizer(self, checkpoint: str | None = None):
+        """The tokenizer that made this corpus's codes (config `vision.checkpoint`), checked against the vocab."""
+        from docsynth.model.vision import VisionTokenizer
+
+        path = checkpoint or self.config.get("vision", {}).get("checkpoint", "default")
+        tok = VisionTokenizer.load(path)
+        if (tok.G, tok.K) != (self.vocab.G, self.vocab.K):
+            raise ValueError(
+                f"vision tokenizer {path}: G={tok.G}, K={tok.K} but {self.url}/vocab.json has "
+                f"G={self.vocab.G}, K={self.vocab.K}; pass the checkpoint that made this corpus"
+            )
+        return tok
