@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `docsynth inspect … | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("docsynth: interrupted", file=sys.stderr)
         return 130

@@ -45,6 +45,7 @@ class SourceConfig:
     locales: tuple[str, ...] = ("en_US", "de_DE", "fr_FR", "ru_RU", "el_GR", "zh_CN", "ja_JP")
     paragraphs: tuple[int, int] = (3, 14)  # faker: paragraphs per document
     sentences: tuple[int, int] = (2, 9)  # faker: sentences per paragraph
+    title_prob: float = 0.3  # faker: chance a paragraph is preceded by a short title line (doubled before the first)
     text_column: str = "text"  # column holding the document text
     id_column: str = "id"  # column holding the document id (row index when missing)
     fineweb_name: str = "HuggingFaceFW/fineweb"  # hub name streamed when kind=fineweb
@@ -59,6 +60,8 @@ class SourceConfig:
             raise ValueError("source.locales: at least one locale is required")
         _check_range("source.paragraphs", self.paragraphs, lo=1)
         _check_range("source.sentences", self.sentences, lo=1)
+        if not 0.0 <= self.title_prob <= 0.5:
+            raise ValueError("source.title_prob: must lie in [0, 0.5]")
         if self.max_chars < 1:
             raise ValueError("source.max_chars: must be positive")
 
@@ -88,7 +91,7 @@ class LayoutConfig:
     line_spacing: tuple[float, float] = (1.05, 1.5)  # line height / font size
     para_spacing: tuple[float, float] = (0.2, 1.2)  # space between paragraphs, in line heights
     alignments: tuple[str, ...] = ("left", "justify", "center", "right")
-    heading_prob: float = 0.25  # chance a paragraph slot becomes a heading
+    heading_prob: float = 0.8  # chance a short paragraph (<= 12 words) is set as a heading
     heading_scale: tuple[float, float] = (1.2, 1.9)  # heading size / body size
     bold_prob: float = 0.15  # chance a body paragraph is bold
     italic_prob: float = 0.15  # chance a body paragraph is italic

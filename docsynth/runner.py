@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 
 from docsynth import config as C
 from docsynth.pipeline import build_pipeline
-from docsynth.shard import ShardTask, record_json, shard_name
 from docsynth.storage import TMP_PREFIX, Storage
 
 log = logging.getLogger("docsynth")
@@ -31,6 +30,8 @@ class ResumeError(RuntimeError):
 
 
 def make_plan(cfg: C.PipelineConfig) -> dict:
+    from docsynth.shard import shard_name
+
     pipe = build_pipeline(cfg)
     specs = pipe.plan()
     n = len(specs)
@@ -93,7 +94,7 @@ def _clean_leftovers(store: Storage, plan: dict, done: dict[int, dict]) -> int:
     return removed
 
 
-Executor = Callable[[list[ShardTask]], Iterator[dict]]
+Executor = Callable[[list], Iterator[dict]]  # list[ShardTask] -> shard records, in any order
 
 
 def generate(
@@ -109,6 +110,8 @@ def generate(
 
     `progress`, if given, has `start(todo, total)` and is called with each shard record.
     """
+    from docsynth.shard import ShardTask, record_json  # imports webdataset (and torch): not needed to read a corpus
+
     store = Storage(out, **(storage_options or {}))
     plan = _load_or_write_plan(store, cfg, resume)
     cfg = C.from_dict(C.PipelineConfig, plan["config"])
@@ -129,6 +132,7 @@ def generate(
         done[rec["index"]] = rec
         if progress is not None:
             progress(rec)
+    store.clean_temporaries("data")  # left by killed attempts that a retry redid (Ray), or open uploads
     return finalize(store, plan, done)
 
 

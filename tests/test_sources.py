@@ -110,7 +110,7 @@ def test_faker_locale_writes_its_script(locale):
 
 
 def test_faker_shape_follows_the_config():
-    docs, _, _ = read_all(config(num_docs=12, paragraphs=(2, 4), sentences=(1, 1), locales=("en_US", "ru_RU")))
+    docs, _, _ = read_all(config(num_docs=12, paragraphs=(2, 4), sentences=(1, 1), locales=("en_US", "ru_RU"), title_prob=0.0))
     for d in docs:
         paras = d.text.split("\n\n")
         assert 2 <= len(paras) <= 4 and all(p.strip() == p and p for p in paras)
@@ -272,3 +272,9 @@ def test_fineweb_needs_a_count_and_a_reachable_name(tmp_path, offline):
     cfg = config("fineweb", num_docs=2, fineweb_name=str(tmp_path / "absent"))
     with pytest.raises(RuntimeError, match="source.fineweb_name"):
         list(FineWebSource(cfg).read({"kind": "fineweb", "start": 0, "stop": 2}, ShardContext(shard=0, seed=0)))
+
+
+def test_faker_titles_are_short_lines_without_a_stop():
+    docs, _, _ = read_all(config(num_docs=12, sentences=(3, 3), locales=("en_US",), title_prob=0.5))
+    titles = [p for d in docs for p in d.text.split("\n\n") if not p.endswith(".")]
+    assert titles and all(2 <= len(t.split()) <= 6 for t in titles)

@@ -49,13 +49,20 @@ def _sentence(fake, rng, locale: str) -> str:
     return s[:-1] + stop if s.endswith(".") else s
 
 
+def _title(fake, rng) -> str:
+    """A short title line (no final stop): the renderer may set it as a heading."""
+    return fake.sentence(nb_words=int(rng.integers(2, 7)), variable_nb_words=False).rstrip(".。")
+
+
 def faker_document(index: int, cfg: C.SourceConfig, ctx: ShardContext) -> Document:
     rng = ctx.rng(str(index), "faker")
     locale = cfg.locales[int(rng.integers(len(cfg.locales)))]
     fake = _faker(locale)
     fake.seed_instance(int(rng.integers(2**63 - 1)))  # Faker's own draws follow the document, not the process
     paragraphs = []
-    for _ in range(int(rng.integers(cfg.paragraphs[0], cfg.paragraphs[1] + 1))):
+    for i in range(int(rng.integers(cfg.paragraphs[0], cfg.paragraphs[1] + 1))):
+        if rng.random() < (2 * cfg.title_prob if i == 0 else cfg.title_prob):
+            paragraphs.append(_title(fake, rng))
         n = int(rng.integers(cfg.sentences[0], cfg.sentences[1] + 1))
         paragraphs.append(("" if locale in NO_SPACES else " ").join(_sentence(fake, rng, locale) for _ in range(n)))
     return Document("faker", f"f{index:08d}", "\n\n".join(paragraphs), meta={"index": index, "locale": locale})
