@@ -1,0 +1,84 @@
+"""One page's words, figures and rotated text -> elements in reading order."""
+
+from __future__ import annotations
+
+from docsynth.arxiv.figures import Figure, find_figures, in_figure, split_labels
+from docsynth.arxiv.geometry import Box, apply_box, clip, mat_inv
+from docsynth.arxiv.layout import GUTTER, TLine, assign_rows, body_size, reading_order
+from docsynth.arxiv.paragraphs import build_elements, text_element
+from docsynth.arxiv.words import TO_FRAME, PWord
+from docsynth.doc import Element, Line, Word, box_union
+
+
+def rotated_elements(rotated: dict[int, list[PWord]], granularity: str) -> list[Element]:
+    """Text running down or up the page (margin stamps, rotated labels): one element per line."""
+    out = []
+    for angle, words in sorted(rotated.items()):
+        if not words:
+            continue
+        inv = mat_inv(TO_FRAME[angle])
+        rows: dict[int, list[PWord]] = {}
+        for w, r in zip(words, assign_rows(words)):
+            rows.setdefault(r, []).append(w)
+        for ws in sorted(rows.values(), key=lambda ws: min(w.bbox[1] for w in ws)):
+            ws.sort(key=lambda w: w.bbox[0])
+            shown = [PWord(w.text, apply_box(inv, w.bbox), w.size, w.font, w.style, w.math_chars) for w in ws]
+            ln = TLine(shown, box_union(w.bbox for w in shown), -1, (0.0, 0.0, 0.0, 0.0))
+            kind = "line" if granularity == "line" else "para"
+            out.append(text_element(kind, [ln], {"rotation": angle} | ({"role": "para"} if kind == "line" else {})))
+    return out
+
+
+def figure_element(f: Figure, words: list[PWord]) -> Element:
+    """A figure; the words inside it (axis labels, legends) are kept as its lines, its text stays empty."""
+    inside = [w for w in words if in_figure(w, f)]
+    rows: dict[int, list[PWord]] = {}
+    for w, r in zip(inside, assign_rows(inside)):
+        rows.setdefault(r, []).append(w)
+    lines = []
+    for ws in sorted(rows.values(), key=lambda ws: min(w.yc for w in ws)):
+        ws.sort(key=lambda w: w.bbox[0])
+        lines.append(Line(" ".join(w.text for w in ws), box_union(w.bbox for w in ws), [Word(w.text, w.bbox) for w in ws]))
+    return Element("figure", f.bbox, lines=lines, attrs={"kind": f.kind, "paths": f.paths, "images": f.images})
+
+
+def on_page(words: list[PWord], width: float, height: float) -> list[PWord]:
+    """Words whose centre is on the displayed page, boxes clipped to it (the schema wants boxes >= 0)."""
+    out = []
+    for w in words:
+        if 0 <= w.xc <= width and 0 <= w.yc <= height:
+            c = clip(w.bbox, width, height)
+            if c is not None:
+                w.bbox = c
+                out.append(w)
+    return out
+
+
+def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[Box], paths: list[tuple[Box, str]],
+             width: float, height: float, granularity: str) -> tuple[list[Element], dict]:  # fmt: skip
+    """Elements in reading order and page facts (body size, figure count, label words)."""
+    words = on_page(words, width, height)
+    rotated = {a: ws for a, ws in rotated.items() if ws}
+    figures = find_figures(images, paths, words, width, height)
+    text_words = split_labels(words, figures)
+    for f in figures:
+        f.bbox = clip(f.bbox, width, height) or f.bbox
+    blocks = [figure_element(f, words) for f in figures]
+    blocks += [e for e in rotated_elements(rotated, granularity) if _on(e, width, height)]
+    body = body_size(text_words)
+    leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body)
+    elements = build_elements(leaves, blocks, body, height, granularity)
+    facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
+    return elements, facts
+
+
+def _on(e: Element, width: float, height: float) -> bool:
+    c = clip(e.bbox, width, height)
+    if c is None:
+        return False
+    e.bbox = c
+    for ln in e.lines:
+        ln.bbox = clip(ln.bbox, width, height) or ln.bbox
+        for w in ln.words:
+            w.bbox = clip(w.bbox, width, height) or w.bbox
+    return True

@@ -1,0 +1,237 @@
+"""Extraction backends: one PDF page -> glyph words, images and vector paths in display points.
+
+Two backends share one output (`RawPage`) and everything downstream of it:
+- `pdfplumber` (the reference): pdfminer's characters with fonts, images, rects, lines, curves;
+- `pymupdf` (the fast one): MuPDF's `rawdict` characters, `get_image_info`, `get_drawings`.
+`BACKENDS` maps a name to its class; `--backend` picks one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pymupdf
+
+from docsynth.arxiv.geometry import Box, PageFrame, apply_box
+from docsynth.arxiv.words import PWord, build_rotated_words, build_words, direction_angle
+
+
+@dataclass
+class RawPage:
+    """What a backend found on one page, in the displayed page's top-left point space."""
+
+    width: float
+    height: float
+    words: list[PWord]  # horizontal text, content-stream order
+    rotated: dict[int, list[PWord]] = field(default_factory=dict)  # angle -> words in the turned frame
+    glyphs: int = 0  # non-blank glyphs seen
+    unmapped: int = 0  # glyphs without a Unicode mapping ((cid:N) / U+FFFD); left out of the words
+    images: list[Box] = field(default_factory=list)  # embedded raster images
+    paths: list[tuple[Box, str]] = field(default_factory=list)  # vector paths: (box, hline|vline|rect|fill|curve)
+
+
+class _Glyphs:
+    """Collects glyphs by direction and counts them (blank glyphs stay in as word breaks)."""
+
+    def __init__(self):
+        self.horiz: list = []
+        self.rotated: dict[int, list] = {}
+        self.n = self.unmapped = 0
+
+    def add(self, angle: int, text: str, x0: float, y0: float, x1: float, y1: float, size: float, font: str) -> None:
+        if not text.isspace():
+            self.n += 1
+            if text.startswith("(cid:") or "\ufffd" in text:  # no Unicode mapping: keep the gap, drop the glyph
+                self.unmapped += 1
+                text = " "
+        g = (text, x0, y0, x1, y1, size, font)
+        if angle == 0:
+            self.horiz.append(g)
+        else:
+            self.rotated.setdefault(angle, []).append(g)
+
+    def raw_page(self, width: float, height: float, images, paths) -> RawPage:
+        rwords = {a: build_rotated_words(g, a) for a, g in self.rotated.items()}
+        return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images, paths)
+
+
+def _path_kind(box: Box, curved: bool, filled: bool) -> str:
+    if curved:
+        return "curve"
+    if box[3] - box[1] < 1.5:
+        return "hline"
+    if box[2] - box[0] < 1.5:
+        return "vline"
+    return "fill" if filled else "rect"
+
+
+class PlumberBackend:
+    name = "pdfplumber"
+
+    def __init__(self, path: str):
+        import pdfplumber
+
+        self.pdf = pdfplumber.open(path)
+
+    def __len__(self) -> int:
+        return len(self.pdf.pages)
+
+    def page(self, index: int) -> RawPage:
+        pp = self.pdf.pages[index]
+        po = pp.page_obj
+        frame = PageFrame.from_boxes(po.mediabox, po.cropbox, po.rotate)
+        m = frame.from_plumber(po.mediabox)
+        mb0 = pp.mediabox[0]  # pdfplumber shifts x (only) by its mediabox origin
+        try:
+            glyphs = self._glyphs(pp.chars, m, mb0)
+            images = [apply_box(m, (o["x0"] - mb0, o["y0"], o["x1"] - mb0, o["y1"])) for o in pp.images]
+            paths = [self._path(o, m, mb0) for o in (*pp.rects, *pp.lines, *pp.curves)]
+        finally:
+            pp.close()  # drop pdfplumber's per-page caches
+        return glyphs.raw_page(frame.width, frame.height, images, paths)
+
+    @staticmethod
+    def _glyphs(chars: list[dict], m, mb0: float) -> _Glyphs:
+        a, b, c, d, e, f = m
+        out = _Glyphs()
+        for ch in chars:
+            x0, x1, y0, y1 = ch["x0"] - mb0, ch["x1"] - mb0, ch["y0"], ch["y1"]
+            xa, ya, xb, yb = a * x0 + c * y0 + e, b * x0 + d * y0 + f, a * x1 + c * y1 + e, b * x1 + d * y1 + f
+            ma, mb = ch["matrix"][0], ch["matrix"][1]
+            angle = direction_angle(a * ma + c * mb, b * ma + d * mb)  # advance direction on the displayed page
+            size = ch["size"] if ch["upright"] else ch["width"]
+            out.add(angle, ch["text"], min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), size, ch["fontname"])
+        return out
+
+    @staticmethod
+    def _path(o: dict, m, mb0: float) -> tuple[Box, str]:
+        box = apply_box(m, (o["x0"] - mb0, o["y0"], o["x1"] - mb0, o["y1"]))
+        curved = o["object_type"] == "curve" and len(o.get("pts", ())) > 2
+        return box, _path_kind(box, curved, bool(o.get("fill")))
+
+    def close(self) -> None:
+        self.pdf.close()
+
+
+class MupdfBackend:
+    name = "pymupdf"
+    FLAGS = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+
+    def __init__(self, path: str):
+        self.doc = pymupdf.open(path)
+        self._descent_cache: dict[str, float | None] = {}
+
+    @classmethod
+    def from_doc(cls, doc: pymupdf.Document) -> "MupdfBackend":
+        """Share an already open document (the one the page is rasterized from)."""
+        self = cls.__new__(cls)
+        self.doc, self._descent_cache = doc, {}
+        return self
+
+    def __len__(self) -> int:
+        return self.doc.page_count
+
+    def page(self, index: int) -> RawPage:
+        page = self.doc[index]
+        rm = tuple(page.rotation_matrix)
+        raw = page.get_text("rawdict", flags=self.FLAGS)
+        glyphs = self._glyphs(raw, rm, self._descents(page))
+        images = [apply_box(rm, tuple(info["bbox"])) for info in page.get_image_info()]
+        paths = [self._path(d, rm) for d in page.get_drawings(extended=False)]
+        return glyphs.raw_page(page.rect.width, page.rect.height, images, paths)
+
+    def _descents(self, page) -> dict[str, float]:
+        """Font name -> descent (fraction of the size) as pdfminer reads it: the descriptor's /Descent,
+        or the standard-14 metrics; MuPDF's own `descender` differs (it prefers the font program's)."""
+        out = {}
+        for xref, _ext, _type, basefont, *_ in page.get_fonts():
+            key = _font_key(basefont)
+            if key not in self._descent_cache:
+                self._descent_cache[key] = _descriptor_descent(self.doc, xref, basefont)
+            out[key] = self._descent_cache[key]
+        return out
+
+    @staticmethod
+    def _glyphs(raw: dict, rm, descents: dict[str, float]) -> _Glyphs:
+        out = _Glyphs()
+        upright = tuple(rm) == (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        for block in raw["blocks"]:
+            for line in block.get("lines", ()):
+                ux, uy = line["dir"]
+                angle = direction_angle(rm[0] * ux + rm[2] * uy, rm[1] * ux + rm[3] * uy)
+                for span in line["spans"]:
+                    size, font = span["size"], span["font"]
+                    desc = descents.get(_font_key(font))
+                    d = -min(span["descender"] if desc is None else desc, 0.0) * size  # descent below the baseline
+                    if upright and angle == 0:  # the common case, inlined: x from the glyph box, y from the baseline
+                        for ch in span["chars"]:
+                            x0, _, x1, _ = ch["bbox"]
+                            oy = ch["origin"][1] + d
+                            out.add(0, ch["c"], x0, oy - size, x1, oy, size, font)
+                        continue
+                    for ch in span["chars"]:
+                        out.add(angle, ch["c"], *_size_box(ch["bbox"], ch["origin"], rm, angle, size, d), size, font)
+        return out
+
+    @staticmethod
+    def _path(d: dict, rm) -> tuple[Box, str]:
+        box = apply_box(rm, tuple(d["rect"]))
+        curved = any(item[0] in ("c", "qu") for item in d["items"]) or sum(item[0] == "l" for item in d["items"]) > 2
+        return box, _path_kind(box, curved, d.get("fill") is not None)
+
+    def close(self) -> None:
+        self.doc.close()
+
+
+@lru_cache(maxsize=1024)
+def _font_key(name: str) -> str:
+    return re.sub(r"[\s\-_,]", "", re.sub(r"^[A-Z]{6}\+", "", name or "")).lower()
+
+
+def _descriptor_descent(doc, xref: int, basefont: str) -> float | None:
+    kind, val = doc.xref_get_key(xref, "DescendantFonts")
+    if kind == "array":
+        m = re.search(r"(\d+) 0 R", val)
+        xref = int(m.group(1)) if m else xref
+    elif kind == "xref":
+        arr = doc.xref_object(int(val.split()[0]))
+        m = re.search(r"(\d+) 0 R", arr)
+        xref = int(m.group(1)) if m else xref
+    kind, val = doc.xref_get_key(xref, "FontDescriptor")
+    if kind == "xref":
+        kind, val = doc.xref_get_key(int(val.split()[0]), "Descent")
+        if kind in ("int", "float"):
+            return float(val) / 1000.0
+        return 0.0  # pdfminer's default when the descriptor has no /Descent
+    from pdfminer.fontmetrics import FONT_METRICS  # standard 14 fonts, the table pdfminer itself uses
+
+    name = re.sub(r"^[A-Z]{6}\+", "", basefont or "")
+    desc = FONT_METRICS.get(name, ({},))[0].get("Descent")
+    return None if desc is None else float(desc) / 1000.0
+
+
+def _size_box(bbox, origin, rm, angle: int, size: float, d: float) -> Box:
+    """pdfminer's glyph box (one font size high, bottom `d` below the baseline) from MuPDF's origin."""
+    a, b, c, dd, e, f = rm
+    xa, ya = a * bbox[0] + c * bbox[1] + e, b * bbox[0] + dd * bbox[1] + f
+    xb, yb = a * bbox[2] + c * bbox[3] + e, b * bbox[2] + dd * bbox[3] + f
+    x0, y0, x1, y1 = min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)
+    ox, oy = a * origin[0] + c * origin[1] + e, b * origin[0] + dd * origin[1] + f
+    if angle == 0:
+        return x0, oy + d - size, x1, oy + d
+    if angle == 180:
+        return x0, oy - d, x1, oy - d + size
+    if angle == 90:
+        return ox - d, y0, ox - d + size, y1
+    return ox + d - size, y0, ox + d, y1
+
+
+BACKENDS = {"pdfplumber": PlumberBackend, "pymupdf": MupdfBackend}
+
+
+def open_backend(name: str, path: str):
+    if name not in BACKENDS:
+        raise ValueError(f"arxiv.backend: unknown backend {name!r}; known: {sorted(BACKENDS)}")
+    return BACKENDS[name](path)

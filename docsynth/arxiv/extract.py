@@ -1,0 +1,241 @@
+"""`Extract`: one PDF -> its pages, each with typed elements in reading order and a raster.
+
+A page is parsed by the configured backend, checked (character count, Unicode map), optionally
+aligned with OCR, laid out (`assemble`) and rasterized by MuPDF at `render.dpi` (lower for pages
+larger than `arxiv.max_page_side_pt`, so their code grid fits the vocabulary). Everything a page
+does runs under a hard deadline (`deadline`). Bad input becomes a drop with a reason, never an
+exception out of the step:
+
+  document  corrupt_pdf (unreadable, not a PDF, truncated), encrypted (needs a password), no_pages,
+            open_timeout (opening alone exceeds the page time limit)
+  page      corrupt_pdf (the page fails to parse), too_many_chars, no_unicode_map, no_text_layer,
+            low_alignment, page_timeout, empty_page, frame_mismatch (the backends disagree on the
+            page box), extract_error (anything else; the detail names the exception)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymupdf
+
+from docsynth import config as C
+from docsynth.arxiv.align import align
+from docsynth.arxiv.assemble import assemble
+from docsynth.arxiv.backends import MupdfBackend, RawPage, open_backend
+from docsynth.arxiv.deadline import PageTimeout, deadline
+from docsynth.arxiv.ocr import OcrFiles, OcrPage, line_boxes, to_points
+from docsynth.doc import Document, Page
+from docsynth.render.raster import COLORSPACES, pixmap_array
+from docsynth.steps import ShardContext, Step
+
+log = logging.getLogger("docsynth.arxiv")
+EOF_WINDOW = 1024  # bytes at the end of a file that must hold %%EOF (PDF 1.7, §7.5.5)
+
+
+class PageDrop(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def make_ocr(acfg: C.ArxivConfig):
+    """None, "tesseract" (checked to be runnable) or an `OcrFiles` reader."""
+    if acfg.ocr is None:
+        return None
+    if acfg.ocr == "tesseract":
+        from docsynth.arxiv.tesseract import check_available
+
+        check_available()
+        return "tesseract"
+    kind, _, folder = acfg.ocr.partition(":")
+    return OcrFiles(kind, folder)
+
+
+def rasterize(page: pymupdf.Page, dpi: int, mode: str, max_side_pt: float):
+    """(pixels, dpi used): at `dpi`, or lower so that neither side exceeds max_side_pt * dpi / 72 pixels."""
+    limit = math.floor(max_side_pt * dpi / 72)
+    scale = min(dpi / 72, limit / max(page.rect.width, page.rect.height) * (1 - 1e-9))
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), colorspace=COLORSPACES[mode], alpha=False)
+    while max(pix.w, pix.h) > limit:  # MuPDF rounds the pixel box outwards
+        scale *= (limit - 0.5) / max(pix.w, pix.h)
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), colorspace=COLORSPACES[mode], alpha=False)
+    return pixmap_array(pix), round(scale * 72, 4)
+
+
+class Extract(Step):
+    name = "extract"
+
+    def __init__(self, cfg: C.PipelineConfig):
+        self.cfg, self.acfg = cfg, cfg.arxiv
+        self.ocr = make_ocr(cfg.arxiv)
+
+    def run(self, docs: Iterator[Document], ctx: ShardContext) -> Iterator[Page]:
+        for doc in docs:
+            yield from self.document(doc, ctx)
+
+    def document(self, doc: Document, ctx: ShardContext) -> Iterator[Page]:
+        path = doc.meta["path"]
+        with ctx.timer(self.name):
+            try:
+                with deadline(self.acfg.page_timeout_s):  # pdfminer parses the xref and page tree here
+                    opened = self._open(path)
+            except PageTimeout:
+                opened = PageDrop("open_timeout", f"opening took longer than {self.acfg.page_timeout_s:g} s")
+        if isinstance(opened, PageDrop):
+            ctx.drop(doc.source, doc.docid, opened.reason, f"{path}: {opened.detail}", step=self.name)
+            return
+        fdoc, backend = opened
+        try:
+            for i in range(fdoc.page_count):
+                page = self._timed_page(doc, fdoc, backend, i, ctx)
+                if page is not None:
+                    yield page
+        finally:
+            if backend is not None and not isinstance(backend, MupdfBackend):
+                backend.close()
+            fdoc.close()
+
+    def _open(self, path: str):
+        """(MuPDF document, backend) or the PageDrop that rejects the whole file."""
+        try:
+            fdoc = pymupdf.open(path)
+        except Exception as e:
+            return PageDrop("corrupt_pdf", f"cannot open ({type(e).__name__}: {e})")
+        try:
+            reject = _reject(fdoc, path)
+            if reject is None:
+                if self.acfg.backend == "pymupdf":
+                    return fdoc, MupdfBackend.from_doc(fdoc)
+                return fdoc, open_backend(self.acfg.backend, path)
+        except Exception as e:
+            if _timed_out(e):
+                fdoc.close()
+                raise PageTimeout(str(e)) from e
+            encrypted = "password" in str(e).lower() or "encrypt" in type(e).__name__.lower()
+            detail = f"{self.acfg.backend} cannot open it ({type(e).__name__}: {e})"
+            reject = PageDrop("encrypted" if encrypted else "corrupt_pdf", detail)
+        fdoc.close()
+        return reject
+
+    def _timed_page(self, doc: Document, fdoc, backend, i: int, ctx: ShardContext) -> Page | None:
+        t0, limit = time.perf_counter(), self.acfg.page_timeout_s
+        dl = None
+        try:
+            with deadline(limit) as dl:
+                page = self.page(doc, fdoc, backend, i)
+            ctx.counters["arxiv_pages"] += 1
+            ctx.counters["arxiv_ocr_pages"] += page.meta["ocr"] is not None
+            ctx.counters["arxiv_scans"] += not page.meta["text_layer"]
+            return page
+        except PageTimeout:
+            reason, detail = "page_timeout", f"page {i} took longer than {limit:g} s"
+        except PageDrop as e:
+            reason, detail = e.reason, f"page {i}: {e.detail}"
+        except Exception as e:  # a bug or an input nobody foresaw: recorded, never lost, never fatal
+            log.warning("%s page %d: %s", doc.meta["path"], i, e, exc_info=True)
+            reason, detail = "extract_error", f"page {i}: {type(e).__name__}: {e}"
+        finally:
+            ctx.timings[self.name] += time.perf_counter() - t0
+        if dl is not None and dl.expired and reason != "page_timeout":  # the timeout surfaced as another error
+            reason, detail = "page_timeout", f"page {i} took longer than {limit:g} s ({detail})"
+        ctx.drop(doc.source, doc.docid, reason, f"{doc.meta['path']}: {detail}", step=self.name, page=i)
+        return None
+
+    def page(self, doc: Document, fdoc, backend, i: int) -> Page:
+        try:
+            fpage = fdoc[i]
+            width, height = fpage.rect.width, fpage.rect.height
+            raw = backend.page(i)
+        except Exception as e:
+            if _timed_out(e):  # pdfplumber wraps whatever pdfminer raised, our PageTimeout included
+                raise PageTimeout(str(e)) from e
+            raise PageDrop("corrupt_pdf", f"cannot parse ({type(e).__name__}: {e})") from e
+        self._check(raw, width, height)
+        words, facts = self._words(doc, fpage, raw, i)
+        elements, layout = assemble(words, raw.rotated, raw.images, raw.paths, width, height, self.acfg.granularity)
+        if not elements:
+            raise PageDrop("empty_page", "nothing to extract")
+        image, dpi = rasterize(fpage, self.cfg.render.dpi, self.cfg.render.mode, self.acfg.max_page_side_pt)
+        meta = {
+            "backend": self.acfg.backend, "dpi": dpi, "pdf": Path(doc.meta["path"]).name, "pages_in_pdf": fdoc.page_count,
+            "rotation": fpage.rotation, "cropbox": [round(v, 3) for v in fpage.cropbox],
+            "mediabox": [round(v, 3) for v in fpage.mediabox], "glyphs": raw.glyphs, "unmapped": raw.unmapped,
+            **layout, **facts,
+        }  # fmt: skip
+        return Page("arxiv", doc.docid, i, width, height, elements, image=image, meta=meta)
+
+    def _check(self, raw: RawPage, width: float, height: float) -> None:
+        if abs(raw.width - width) > 1 or abs(raw.height - height) > 1:
+            seen = f"{self.acfg.backend} sees {raw.width:g}x{raw.height:g} pt, MuPDF {width:g}x{height:g}"
+            raise PageDrop("frame_mismatch", seen)
+        if raw.glyphs > self.acfg.max_chars_per_page:
+            raise PageDrop("too_many_chars", f"{raw.glyphs} characters (limit {self.acfg.max_chars_per_page})")
+        if raw.glyphs and raw.unmapped > self.acfg.max_unmapped_frac * raw.glyphs:
+            raise PageDrop("no_unicode_map", f"{raw.unmapped} of {raw.glyphs} glyphs have no Unicode mapping ((cid:N))")
+
+    def _words(self, doc: Document, fpage, raw: RawPage, i: int):
+        """The page's words and OCR facts: text layer, OCR aligned to it, or OCR alone (a scan)."""
+        text_layer = bool(raw.words or any(raw.rotated.values()))
+        ocr = self._ocr_page(doc, fpage, i, text_layer)
+        facts = {"text_layer": text_layer, "ocr": None, "alignment_score": None}
+        if ocr is None:
+            if not text_layer:
+                raise PageDrop("no_text_layer", "no text layer" + (" and no OCR for this page" if self.ocr else " (give --ocr)"))
+            return raw.words, facts
+        owords = to_points(ocr, fpage.rect.width, fpage.rect.height)
+        facts["ocr"] = self.acfg.ocr.partition(":")[0]
+        facts["ocr_words"] = len(owords)
+        if not text_layer:
+            confs = [w.ocr for w in owords]
+            facts["ocr_confidence"] = round(statistics.fmean(confs), 4) if confs else None
+            return owords, facts
+        al = align(raw.words, owords)
+        facts.update(alignment_score=round(al.score, 4), pdf_words=len(raw.words), matched=len(al.pairs),
+                     matched_sequence=al.sequence_pairs,
+                     median_iou=round(statistics.median(al.ious), 4) if al.ious else None)  # fmt: skip
+        if al.score < self.acfg.min_align_score:
+            raise PageDrop("low_alignment", f"OCR alignment score {al.score:.3f} < {self.acfg.min_align_score}")
+        return line_boxes(al.words), facts  # words OCR missed (PDF boxes) join their OCR lines' bands
+
+    def _ocr_page(self, doc: Document, fpage, i: int, text_layer: bool) -> OcrPage | None:
+        if self.ocr is None or (self.acfg.ocr_scope == "scans" and text_layer):
+            return None
+        if self.ocr == "tesseract":
+            from docsynth.arxiv.tesseract import run_tesseract
+
+            return run_tesseract(fpage, self.acfg.ocr_dpi, self.acfg.ocr_lang, timeout=self.acfg.page_timeout_s)
+        return self.ocr.page(Path(doc.meta["path"]).stem, i)
+
+
+def _reject(fdoc, path: str) -> PageDrop | None:
+    """Why a whole document is unusable, or None."""
+    if not fdoc.is_pdf:
+        return PageDrop("corrupt_pdf", "not a PDF")
+    if fdoc.needs_pass:
+        return PageDrop("encrypted", "encrypted with a user password")
+    if fdoc.is_repaired and not _has_eof(path):
+        return PageDrop("corrupt_pdf", f"truncated: no %%EOF in the last {EOF_WINDOW} bytes and a broken xref")
+    if fdoc.page_count == 0:
+        return PageDrop("corrupt_pdf" if fdoc.is_repaired else "no_pages", "the document has no pages")
+    return None
+
+
+def _timed_out(e: BaseException | None, depth: int = 0) -> bool:
+    if e is None or depth > 8:
+        return False
+    if isinstance(e, PageTimeout) or any(isinstance(a, PageTimeout) for a in e.args):
+        return True
+    return _timed_out(e.__cause__ or e.__context__, depth + 1)
+
+
+def _has_eof(path: str) -> bool:
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - EOF_WINDOW))
+        return b"%%EOF" in f.read()

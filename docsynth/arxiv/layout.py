@@ -1,0 +1,241 @@
+"""Words -> lines in reading order: fragments, recursive XY-cut, rows and lines per leaf.
+
+1. Fragments: chains of words left to right, each word within `FRAG_GAP` font sizes of the
+   previous one and overlapping it vertically by half (sub- and superscripts stay on their line);
+   no fragment bridges a column gutter, and no line borrows its band from another column.
+2. Rows: inside a leaf, fragments sorted by vertical centre join the open row they overlap most.
+3. XY-cut over fragments and blocks (figures, rotated text): a region splits at vertical gutters
+   (x-gaps at least `GUTTER` body sizes wide with `MIN_SIDE_ITEMS` fragments on both sides)
+   first, else at its widest horizontal gap; regions with neither are leaves. The order of
+   leaves is reading order: top to bottom, columns left to right, a full-width title above its
+   columns, footnotes and footer after the columns they end.
+4. Lines: the fragments of one leaf and one row, left to right; a gap wider than `LINE_SPLIT`
+   font sizes starts another line of the same row (an equation number), which paragraphs keep
+   with its row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from docsynth.arxiv.geometry import Box
+from docsynth.arxiv.words import BOLD, PWord
+from docsynth.doc import box_union
+
+FRAG_GAP = 0.8  # font sizes: a wider gap inside a row splits it into fragments
+GUTTER = 0.9  # body sizes: the narrowest x-gap taken as a column gutter
+MIN_SIDE_ITEMS = 3  # a gutter needs this many fragments on each side (a block counts as 3)
+MIN_HGAP = 0.5  # points: the narrowest y-gap taken as a horizontal cut
+BUCKET = 4.0  # points: vertical bucket size for finding a word's neighbours
+LINE_SPLIT = 5.0  # font sizes: wider gaps inside a leaf's row separate lines (an equation and its number)
+
+
+@dataclass(slots=True)
+class Frag:
+    words: list[PWord]
+    bbox: Box
+    row: int
+
+    @property
+    def weight(self) -> int:
+        return 1
+
+
+@dataclass(slots=True)
+class BlockItem:
+    """A non-text item placed by the XY-cut: a figure or a rotated line (index into the caller's list)."""
+
+    bbox: Box
+    ref: int
+    row: int = -1
+
+    @property
+    def weight(self) -> int:
+        return MIN_SIDE_ITEMS
+
+
+@dataclass
+class TLine:
+    words: list[PWord]
+    bbox: Box
+    leaf: int  # index of the XY-cut leaf holding the line
+    col: Box  # the column (region after the last vertical cut) holding the line
+    row: int = -1  # row id: lines of one row and leaf continue each other
+
+    @cached_property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @cached_property
+    def size(self) -> float:
+        return Counter(round(w.size, 1) for w in self.words).most_common(1)[0][0]
+
+    @cached_property
+    def bold(self) -> bool:
+        return all(w.style & BOLD for w in self.words)
+
+
+@dataclass
+class Leaf:
+    items: list  # Frag | BlockItem
+    col: Box
+    lines: list[TLine] = field(default_factory=list)
+    blocks: list[BlockItem] = field(default_factory=list)
+
+
+def body_size(words: list[PWord]) -> float:
+    """The most common font size, weighted by characters (rounded to half points)."""
+    if not words:
+        return 10.0
+    counts = Counter()
+    for w in words:
+        counts[round(w.size * 2) / 2] += len(w.text)
+    return counts.most_common(1)[0][0]
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Vertical overlap as a fraction of the shorter box's height."""
+    return (min(a[3], b[3]) - max(a[1], b[1])) / max(min(a[3] - a[1], b[3] - b[1]), 1e-6)
+
+
+def assign_rows(boxes: list) -> list[int]:
+    """Row id of every box (words or fragments, same order): sorted by vertical centre, each joins the open
+    row whose first box it overlaps most (at least half the shorter height)."""
+    bxs = [b.bbox if hasattr(b, "bbox") else b for b in boxes]
+    order = sorted(range(len(bxs)), key=lambda i: bxs[i][1] + bxs[i][3])
+    rows = [0] * len(bxs)
+    open_rows: list[tuple[int, Box]] = []  # (row id, core box)
+    for i in order:
+        b = bxs[i]
+        open_rows = [r for r in open_rows if r[1][3] > b[1]]
+        best, best_ov = -1, 0.5
+        for rid, core in open_rows:
+            ov = _overlap(core, b)
+            if ov >= best_ov:
+                best, best_ov = rid, ov
+        if best < 0:
+            best = len(rows) + i  # unique, never a word index collision with the row ids below
+            open_rows.append((best, b))
+        rows[i] = best
+    remap: dict[int, int] = {}
+    return [remap.setdefault(r, len(remap)) for r in rows]
+
+
+def fragments(words: list[PWord]) -> list[Frag]:
+    """Chains of words, left to right, each within FRAG_GAP font sizes of the last and overlapping it
+    vertically by half: local, so a line never borrows its band from the other column. Open chains
+    sit in buckets by the vertical centre of their last word, so a word only meets chains near it."""
+    order = sorted(range(len(words)), key=lambda i: words[i].bbox[0])
+    reach = FRAG_GAP * max((w.size for w in words), default=0.0)
+    chains: list[list[PWord]] = []
+    buckets: dict[int, list[int]] = {}  # int(yc // BUCKET) of a chain's last word -> chain ids
+    for i in order:
+        w = words[i]
+        best, best_ov = -1, 0.5
+        for k in range(int((w.yc - w.height) // BUCKET), int((w.yc + w.height) // BUCKET) + 1):
+            alive = []
+            for c in buckets.get(k, ()):
+                t = chains[c][-1]
+                if t.bbox[2] + reach < w.bbox[0]:
+                    continue  # words come in x order: this chain can never continue
+                alive.append(c)
+                if w.bbox[0] - t.bbox[2] <= FRAG_GAP * max(w.size, t.size) and w.bbox[0] >= t.bbox[0]:
+                    ov = _overlap(t.bbox, w.bbox)
+                    if ov >= best_ov:
+                        best, best_ov = c, ov
+            if k in buckets:
+                buckets[k] = alive
+        if best < 0:
+            chains.append([w])
+            best = len(chains) - 1
+        else:
+            buckets[int(chains[best][-1].yc // BUCKET)].remove(best)
+            chains[best].append(w)
+        buckets.setdefault(int(w.yc // BUCKET), []).append(best)
+    return [Frag(ch, box_union(w.bbox for w in ch), -1) for ch in chains]
+
+
+def _vertical_cuts(items: list, gutter: float) -> list[float]:
+    """x positions of accepted gutters in a region, left to right."""
+    items = sorted(items, key=lambda it: it.bbox[0])
+    total = sum(it.weight for it in items)
+    cuts, right, before, since = [], items[0].bbox[2], items[0].weight, items[0].weight
+    for it in items[1:]:
+        gap = it.bbox[0] - right
+        if gap >= gutter and min(since, total - before) >= MIN_SIDE_ITEMS:
+            cuts.append((right + it.bbox[0]) / 2)
+            since = 0
+        right = max(right, it.bbox[2])
+        before += it.weight
+        since += it.weight
+    return cuts
+
+
+def _widest_hgap(items: list) -> float | None:
+    """y of the middle of the widest horizontal gap (at least MIN_HGAP), or None."""
+    items = sorted(items, key=lambda it: it.bbox[1])
+    best, best_y, bottom = MIN_HGAP, None, items[0].bbox[3]
+    for it in items[1:]:
+        gap = it.bbox[1] - bottom
+        if gap >= best and (best_y is None or gap > best):
+            best, best_y = gap, (bottom + it.bbox[1]) / 2
+        bottom = max(bottom, it.bbox[3])
+    return best_y
+
+
+def xy_cut(items: list, gutter: float) -> list[Leaf]:
+    """Leaves in reading order. Iterative (an explicit stack) so a tall page cannot hit the recursion limit."""
+    if not items:
+        return []
+    leaves: list[Leaf] = []
+    stack = [(items, box_union(it.bbox for it in items))]
+    while stack:
+        region, col = stack.pop()
+        cuts = _vertical_cuts(region, gutter) if len(region) > 1 else []
+        if cuts:
+            edges = [float("-inf"), *cuts, float("inf")]
+            parts = [[it for it in region if lo <= (it.bbox[0] + it.bbox[2]) / 2 < hi] for lo, hi in zip(edges, edges[1:])]
+            parts = [p for p in parts if p]
+            stack.extend((p, box_union(it.bbox for it in p)) for p in reversed(parts))
+            continue
+        y = _widest_hgap(region) if len(region) > 1 else None
+        if y is None:
+            leaves.append(Leaf(region, col))
+            continue
+        top = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 < y]
+        bottom = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 >= y]
+        stack.extend([(bottom, col), (top, col)])
+    return leaves
+
+
+def leaf_lines(leaf: Leaf, index: int) -> None:
+    """Fill `leaf.lines` (rows top to bottom, fragments left to right) and `leaf.blocks`."""
+    frags = [it for it in leaf.items if not isinstance(it, BlockItem)]
+    leaf.blocks = [it for it in leaf.items if isinstance(it, BlockItem)]
+    rows: dict[int, list[Frag]] = {}
+    for f, r in zip(frags, assign_rows(frags)):  # rows inside one leaf: no other column to confuse them
+        f.row = r
+        rows.setdefault(r, []).append(f)
+    lines = []
+    for r, frs in sorted(rows.items(), key=lambda kv: min((f.bbox[1] + f.bbox[3]) / 2 for f in kv[1])):
+        frs.sort(key=lambda f: f.bbox[0])
+        cur = list(frs[0].words)
+        for f in frs[1:]:
+            if f.bbox[0] - cur[-1].bbox[2] > LINE_SPLIT * max(f.words[0].size, cur[-1].size):
+                lines.append(TLine(cur, box_union(w.bbox for w in cur), index, leaf.col, r))
+                cur = []
+            cur.extend(f.words)
+        lines.append(TLine(cur, box_union(w.bbox for w in cur), index, leaf.col, r))
+    leaf.lines = lines
+
+
+def reading_order(words: list[PWord], blocks: list[Box], gutter: float) -> list[Leaf]:
+    """Leaves in reading order, each with its lines; `blocks` boxes come back as `BlockItem.ref` indices."""
+    items: list = fragments(words) if words else []
+    items += [BlockItem(b, i) for i, b in enumerate(blocks)]
+    leaves = xy_cut(items, gutter)
+    for i, leaf in enumerate(leaves):
+        leaf_lines(leaf, i)
+    return leaves

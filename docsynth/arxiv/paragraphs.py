@@ -1,0 +1,191 @@
+"""Lines in reading order -> paragraphs -> typed elements.
+
+A paragraph breaks between two lines when they sit in different columns or non-adjacent leaves,
+when the gap exceeds the page's usual line gap by half a body size, when the font size or the
+all-bold style changes, when the next line is indented (a first line), when the previous line
+ends short with a full stop, before a bullet, and around display math and captions.
+
+Types, checked in this order: `math` (display lines dominated by math glyphs, or centred with an
+equation number), `caption` ("Figure 3:", "Table 2.", …), `list` (a bulleted item),
+`header`/`footer` (at most two lines in the top/bottom `MARGIN_ZONE` of the page, not larger than
+body text), `footnote` (small text in the lower half with only footnotes or the footer below it in
+its column), `heading` (short, unpunctuated, larger than body or bold and numbered), else `para`.
+With granularity `line` every text line is its own `line` element carrying its paragraph's type
+as `attrs.role`.
+
+Element text keeps the page (ligature glyphs, a hyphen at a line end, lines joined by a space);
+`attrs.joined` records the reading form (ligatures spelled out, line-end hyphens joined) when it
+differs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from docsynth.arxiv.layout import Leaf, TLine
+from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
+from docsynth.doc import Element, Line, Word, box_union
+
+CAPTION = re.compile(r"^(figure|fig\.|table|tab\.|algorithm|listing|scheme|chart)\s*(\d+|[ivxlc]+\b|[a-z]\.?\d+)", re.I)
+BULLET = re.compile(r"^[\u2022\u25e6\u25aa\u25ab\u2023\u2043\u2219\u25cf\u25cb\u25a0\u25a1\u2013\u2014*-]\s")
+EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)$")
+NUMBERED = re.compile(r"^((\d+|[A-Z])(\.\d+)*\.?|[IVX]+\.)\s+\S")
+HYPHENS = ("-", "\u00ad", "\u2010")
+MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
+FOOTNOTE_SIZE = 0.92  # footnotes are at most this fraction of the body size
+
+
+def _frac_math(ln: TLine) -> float:
+    n = sum(len(w.text) for w in ln.words)
+    return sum(w.math_chars for w in ln.words) / max(n, 1)
+
+
+def is_math_line(ln: TLine, body: float) -> bool:
+    frac, text = _frac_math(ln), ln.text
+    centred = ln.bbox[0] - ln.col[0] > 1.5 * body and ln.col[2] - ln.bbox[2] > 1.5 * body
+    return frac >= 0.5 or (centred and (frac >= 0.2 or (bool(EQNO.search(text)) and "=" in text)))
+
+
+def _usual_gap(lines: list[TLine]) -> float:
+    gaps = sorted(b.bbox[1] - a.bbox[3] for a, b in zip(lines, lines[1:]) if a.leaf == b.leaf and a.col == b.col)
+    gaps = [g for g in gaps if -2.0 < g < 20.0]
+    return gaps[len(gaps) // 2] if gaps else 2.0
+
+
+def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool]) -> bool:
+    if a.leaf == b.leaf and a.row == b.row and a.row >= 0:
+        return False  # the rest of the same row (an equation number)
+    if a.col != b.col or math[0] != math[1]:
+        return True
+    gap = b.bbox[1] - a.bbox[3]
+    if gap > gap_limit or gap < -0.5 * a.size or (a.leaf != b.leaf and not 0 <= gap <= 1.5 * a.size):
+        return True
+    if abs(a.size - b.size) > 0.12 * max(a.size, b.size) or a.bold != b.bold:
+        return True
+    if CAPTION.match(b.text) or BULLET.match(b.text):
+        return True
+    size = max(a.size, b.size)
+    indented = b.bbox[0] - a.bbox[0] > 0.8 * size and b.bbox[0] - b.col[0] > 0.8 * size
+    short_end = a.bbox[2] < a.col[2] - 4 * size and a.text.rstrip()[-1:] in ".:!?"
+    return indented or short_end
+
+
+def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
+    gap_limit = _usual_gap(lines) + 0.5 * body
+    maths = [is_math_line(ln, body) for ln in lines]
+    paras: list[list[TLine]] = []
+    for i, ln in enumerate(lines):
+        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i])):
+            paras[-1].append(ln)
+        else:
+            paras.append([ln])
+    return paras
+
+
+def join_text(lines: list[str]) -> tuple[str, str]:
+    """(page text, joined reading text): lines joined by a space; the joined form also un-hyphenates line ends."""
+    page = " ".join(lines)
+    out = lines[0] if lines else ""
+    for nxt in lines[1:]:
+        if out[-1:] in HYPHENS and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
+            out = out[:-1] + nxt
+        else:
+            out = out + " " + nxt
+    return page, expand_ligatures(out)
+
+
+def classify(para: list[TLine], body: float, height: float, is_math: bool, below: list[str]) -> str:
+    text = " ".join(ln.text for ln in para)
+    box = box_union(ln.bbox for ln in para)
+    size = max(ln.size for ln in para)
+    if is_math:
+        return "math"
+    if CAPTION.match(text):
+        return "caption"
+    if BULLET.match(text):
+        return "list"
+    if len(para) <= 2 and size <= 1.05 * body:
+        if box[3] <= MARGIN_ZONE * height:
+            return "header"
+        if box[1] >= (1 - MARGIN_ZONE) * height:
+            return "footer"
+    if size <= FOOTNOTE_SIZE * body and box[1] > 0.5 * height and all(t in ("footnote", "footer") for t in below):
+        return "footnote"
+    if len(para) <= 3 and len(text) <= 200 and text.rstrip()[-1:] not in ".,;" and _heading_style(para, size, body, text):
+        return "heading"
+    return "para"
+
+
+def _heading_style(para: list[TLine], size: float, body: float, text: str) -> bool:
+    if size >= 1.15 * body:
+        return True
+    return all(ln.bold for ln in para) and len(para) <= 2 and (bool(NUMBERED.match(text)) or len(text) <= 80)
+
+
+def _font(words: list[PWord]) -> dict:
+    w = Counter((w.font, w.size, w.style) for w in words for _ in w.text).most_common(1)[0][0]
+    return {"family": w[0] or "unknown", "size": round(float(w[1]), 2), "weight": 700 if w[2] & BOLD else 400,
+            "italic": bool(w[2] & ITALIC)}  # fmt: skip
+
+
+def to_line(ln: TLine) -> Line:
+    return Line(ln.text, ln.bbox, [Word(w.text, w.bbox) for w in ln.words])
+
+
+def text_element(kind: str, lines: list[TLine], attrs: dict) -> Element:
+    page_text, joined = join_text([ln.text for ln in lines])
+    attrs = dict(attrs)
+    if joined != page_text:
+        attrs["joined"] = joined
+    words = [w for ln in lines for w in ln.words]
+    scores = [w.ocr for w in words if w.ocr is not None]
+    if scores:
+        attrs["ocr"] = True
+        attrs["score"] = round(sum(scores) / len(scores), 4)  # corrected words count 1, others their OCR confidence
+    return Element(kind, box_union(ln.bbox for ln in lines), page_text, [to_line(ln) for ln in lines], _font(words), attrs=attrs)
+
+
+def _types(paras: list[list[TLine]], maths: list[bool], body: float, height: float) -> list[str]:
+    """Types bottom-up within each column, so a footnote knows what lies below it."""
+    types = [""] * len(paras)
+    boxes = [box_union(ln.bbox for ln in p) for p in paras]
+    for i in sorted(range(len(paras)), key=lambda k: -boxes[k][1]):
+        below = [types[j] for j in range(len(paras)) if j != i and boxes[j][1] >= boxes[i][3] - 0.5
+                 and boxes[j][0] < boxes[i][2] and boxes[i][0] < boxes[j][2]]  # fmt: skip
+        types[i] = classify(paras[i], body, height, maths[i], below)
+    return types
+
+
+def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, height: float, granularity: str) -> list[Element]:
+    """Elements in reading order: text paragraphs (or lines) interleaved with `blocks` (figures, rotated text)."""
+    seq: list = []  # TLine or int (a block index)
+    for leaf in leaves:
+        pending = sorted(leaf.blocks, key=lambda b: b.bbox[1])
+        for ln in leaf.lines:  # lines keep the leaf's order; a block goes before the first line below its top
+            while pending and pending[0].bbox[1] <= ln.bbox[1]:
+                seq.append(pending.pop(0).ref)
+            seq.append(ln)
+        seq.extend(b.ref for b in pending)
+    out: list[Element] = []
+    run: list[TLine] = []
+    for item in seq + [None]:
+        if isinstance(item, TLine):
+            run.append(item)
+            continue
+        out.extend(_text_elements(run, body, height, granularity))
+        run = []
+        if item is not None:
+            out.append(blocks[item])
+    return out
+
+
+def _text_elements(lines: list[TLine], body: float, height: float, granularity: str) -> list[Element]:
+    if not lines:
+        return []
+    paras = group_paragraphs(lines, body)
+    maths = [is_math_line(p[0], body) for p in paras]
+    types = _types(paras, maths, body, height)
+    if granularity == "line":
+        return [text_element("line", [ln], {"role": t}) for p, t in zip(paras, types) for ln in p]
+    return [text_element(t, p, {}) for p, t in zip(paras, types)]

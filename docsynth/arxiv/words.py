@@ -1,0 +1,132 @@
+"""Characters -> words, shared by both backends so they build the same structures.
+
+A backend hands over glyphs in content-stream order, already in displayed page points with a
+size-high box (pdfminer's convention: the box bottom sits at the font's descent below the
+baseline, its top one font size above that; the PyMuPDF backend rebuilds that box from the
+glyph origin so the two agree). Words break at whitespace glyphs, at horizontal gaps wider
+than `WORD_GAP` font sizes, at jumps back to the left and at vertical jumps off the word's
+band: the same rule as poppler's `minWordBreakSpace`, so word boundaries match `pdftotext`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+Box = tuple[float, float, float, float]
+
+WORD_GAP = 0.15  # a horizontal gap wider than this many font sizes ends a word
+BACKSTEP = 0.5  # a glyph starting this many font sizes left of the word's end starts a new one
+
+BOLD, ITALIC, MATH, MONO = 1, 2, 4, 8
+_SUBSET = re.compile(r"^[A-Z]{6}\+")
+_BOLD = re.compile(r"bold|black|heavy|demi|cmbx|cmb\d|-bx\b", re.I)
+_ITALIC = re.compile(r"italic|oblique|cmti|cmsl|-it\b|slant", re.I)
+_MATH = re.compile(r"cmmi|cmsy|cmex|msam|msbm|math|symbol|stix|eufm|rsfs|mtsy|mtmi|txsy|pxsy|esint|wasy|lasy", re.I)
+_MONO = re.compile(r"mono|courier|cmtt|consol|code", re.I)
+MATH_CHARS = re.compile(  # Greek, operators, arrows, math alphanumerics and the ASCII operators
+    r"[\u0370-\u03ff\u2200-\u22ff\u2190-\u21ff\u27c0-\u27ef\u2980-\u2aff\U0001d400-\U0001d7ff=+<>^_|~\u00b1\u00d7\u00f7]"
+)
+LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+
+
+@lru_cache(maxsize=512)
+def font_style(fontname: str) -> tuple[str, int]:
+    """'ABCDEF+CMBX10' -> ('CMBX10', BOLD): the family without the subset tag, and style bits."""
+    name = _SUBSET.sub("", fontname or "")
+    bits = (BOLD if _BOLD.search(name) else 0) | (ITALIC if _ITALIC.search(name) else 0)
+    bits |= (MATH if _MATH.search(name) else 0) | (MONO if _MONO.search(name) else 0)
+    return name, bits
+
+
+def is_unmapped(text: str) -> bool:
+    """pdfminer spells a glyph without a Unicode mapping '(cid:N)'; MuPDF gives U+FFFD."""
+    return text.startswith("(cid:") or "\ufffd" in text
+
+
+@dataclass(slots=True)
+class PWord:
+    text: str
+    bbox: Box
+    size: float  # font size in points
+    font: str  # family name (subset tag removed) of the word's first glyph
+    style: int  # BOLD | ITALIC | MATH | MONO bits of that font
+    math_chars: int = 0  # glyphs in a math font or in a math code point range
+    ocr: float | None = None  # OCR pages: 1 matched (PDF text), OCR confidence (OCR only), 0 (PDF only)
+
+    @property
+    def height(self) -> float:
+        return self.bbox[3] - self.bbox[1]
+
+    @property
+    def xc(self) -> float:
+        return (self.bbox[0] + self.bbox[2]) / 2
+
+    @property
+    def yc(self) -> float:
+        return (self.bbox[1] + self.bbox[3]) / 2
+
+
+def build_words(glyphs) -> list[PWord]:
+    """glyphs: iterable of (text, x0, y0, x1, y1, size, fontname) in stream order -> words.
+
+    One tight loop (this runs once per glyph on every page): the open word is kept in locals."""
+    words: list[PWord] = []
+    parts: list[str] = []
+    wx0 = wy0 = wx1 = wy1 = wsize = 0.0
+    wfont, wmath = "", 0
+    for text, x0, y0, x1, y1, size, fontname in glyphs:
+        if parts:
+            s = size if size > wsize else wsize
+            yc = (y0 + y1) * 0.5
+            if (text.isspace() or not text or yc < wy0 - 0.1 * s or yc > wy1 + 0.1 * s
+                    or x0 < wx1 - BACKSTEP * s or x0 > wx1 + WORD_GAP * s):  # fmt: skip
+                words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath))
+                parts = []
+            else:
+                parts.append(text)
+                wx0, wy0 = min(wx0, x0), min(wy0, y0)
+                wx1, wy1, wsize = max(wx1, x1), max(wy1, y1), s
+                wmath += fontname != wfont and font_style(fontname)[1] & MATH and 1 or 0
+                continue
+        if text and not text.isspace():
+            parts = [text]
+            wx0, wy0, wx1, wy1, wsize, wfont, wmath = x0, y0, x1, y1, size, fontname, 0
+    if parts:
+        words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath))
+    return words
+
+
+def _word(parts: list[str], x0: float, y0: float, x1: float, y1: float, size: float, fontname: str, mixed_math: int) -> PWord:
+    family, bits = font_style(fontname)
+    text = "".join(parts)
+    math = len(text) if bits & MATH else len(MATH_CHARS.findall(text)) + mixed_math
+    return PWord(text, (x0, y0, x1, y1), round(size, 2), family, bits, min(math, len(text)))
+
+
+def expand_ligatures(text: str) -> str:
+    """Presentation-form ligatures (U+FB00-FB06) -> their letters; everything else untouched."""
+    if not any(c in LIGATURES for c in text):
+        return text
+    return "".join(LIGATURES.get(c, c) for c in text)
+
+
+# display direction (degrees clockwise, y down) -> matrix turning that direction into +x
+TO_FRAME = {90: (0.0, -1.0, 1.0, 0.0, 0.0, 0.0), 180: (-1.0, 0.0, 0.0, -1.0, 0.0, 0.0), 270: (0.0, 1.0, -1.0, 0.0, 0.0, 0.0)}
+
+
+def direction_angle(dx: float, dy: float) -> int:
+    """Text direction in display space (y down) -> 0, 90, 180 or 270 (the nearest quarter turn)."""
+    if abs(dx) >= abs(dy):
+        return 0 if dx >= 0 else 180
+    return 90 if dy > 0 else 270
+
+
+def build_rotated_words(glyphs, angle: int) -> list[PWord]:
+    """Words of text running in `angle`, in the turned frame where that text runs left to right."""
+    from docsynth.arxiv.geometry import apply_box
+
+    m = TO_FRAME[angle]
+    framed = ((t, *apply_box(m, (x0, y0, x1, y1)), size, font) for t, x0, y0, x1, y1, size, font in glyphs)
+    return build_words(framed)

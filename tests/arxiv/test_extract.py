@@ -1,0 +1,109 @@
+"""Extraction against the fixtures' known text, boxes and element types, for both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from docsynth.arxiv.agreement import compare_lines, page_lines
+from docsynth.arxiv.geometry import iou
+
+from arxiv_helpers import GOOD, extract, truth
+
+BACKENDS = ("pdfplumber", "pymupdf")
+
+
+@pytest.fixture(scope="module")
+def pages(fx):
+    return {(name, b): extract(fx[name], b)[0] for name in GOOD for b in BACKENDS}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", GOOD)
+def test_elements_match_truth(pages, fx, name, backend):
+    got, want = pages[(name, backend)], truth(fx[name])
+    assert len(got) == len(want)
+    for page, ref in zip(got, want):
+        assert [(e.type, e.text) for e in page.elements] == [(e["type"], e["text"]) for e in ref]
+        for e, r in zip(page.elements, ref):
+            assert iou(e.bbox, r["bbox"]) > 0.9, (e.type, e.text[:40], e.bbox, r["bbox"])
+        lines = [(ln["text"], tuple(ln["bbox"])) for e in ref for ln in e["lines"]]
+        m = compare_lines(page_lines(page), lines, thr=0.9)
+        assert m["f1"] == 1.0 and m["text_matched"] == 1.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_joined_form_undoes_hyphens_and_ligatures(pages, fx, backend):
+    checked = 0
+    for name in ("one_column", "two_column"):
+        for page, ref in zip(pages[(name, backend)], truth(fx[name])):
+            for e, r in zip(page.elements, ref):
+                if e.is_image:
+                    continue
+                assert e.attrs.get("joined", e.text) == r["joined"]
+                if e.text != r["joined"]:
+                    checked += 1
+                    assert "\ufb01" in e.text or "- " in e.text or "\ufb00" in e.text or "\ufb02" in e.text
+    assert checked >= 5  # the fixtures do hyphenate and ligate
+    one = pages[("one_column", backend)][0]
+    para = next(e for e in one.elements if "ﬁnd" in e.text)
+    assert "We ﬁnd eﬃcient workﬂows." in para.text and "We find efficient workflows." in para.attrs["joined"]
+
+
+def test_every_element_type_is_found(pages):
+    one = [e.type for e in pages[("one_column", "pdfplumber")][0].elements]
+    assert one[:2] == ["header", "heading"] and one[-2:] == ["footnote", "footer"]
+    assert {"math", "figure", "caption", "para"} <= set(one)
+    two = [e.type for p in pages[("two_column", "pdfplumber")] for e in p.elements]
+    assert two.count("figure") == 1 and two.count("footnote") == 1 and two.count("footer") == 2
+
+
+def test_figures_are_boxes_with_their_labels(pages):
+    one = pages[("one_column", "pdfplumber")][0]
+    vec = next(e for e in one.elements if e.type == "figure")
+    assert vec.text == "" and vec.attrs["kind"] == "vector" and [ln.text for ln in vec.lines] == ["0.5"]
+    assert all("0.5" != e.text for e in one.elements if not e.is_image)  # the label left the text flow
+    img = next(e for e in pages[("two_column", "pdfplumber")][0].elements if e.type == "figure")
+    assert img.attrs["kind"] == "image" and img.attrs["images"] == 1
+
+
+def test_two_columns_read_left_column_first(pages):
+    els = [e for e in pages[("two_column", "pdfplumber")][1].elements if e.type in ("para", "heading")]
+    xs = [e.bbox[0] for e in els]
+    first_right = next(i for i, x in enumerate(xs) if x > 300)
+    assert all(x < 300 for x in xs[:first_right]) and all(x > 300 for x in xs[first_right:])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rotated_and_cropped_pages_use_the_displayed_space(pages, backend):
+    land = pages[("landscape", backend)][0]
+    assert (land.width, land.height) == (792, 612) and land.meta["rotation"] == 90
+    assert land.image.shape[:2] == (612, 792)  # the raster is the displayed page too
+    crop = pages[("cropped", backend)][0]
+    assert (crop.width, crop.height) == (540, 700) and crop.meta["cropbox"][:2] == [40, 60]
+    assert all("outside the cropbox" not in e.text for e in crop.elements)
+
+
+def test_line_granularity(fx):
+    (page,), _ = extract(fx["one_column"], granularity="line")
+    assert {e.type for e in page.elements} == {"line", "figure"}
+    lines = [e for e in page.elements if e.type == "line"]
+    assert all(len(e.lines) == 1 for e in lines)
+    assert {e.attrs["role"] for e in lines} >= {"header", "heading", "para", "math", "caption", "footnote", "footer"}
+    math = [e for e in lines if e.attrs["role"] == "math"]
+    assert [e.text for e in math] == ["f(x) = ∑ α x + β", "(1)"]
+
+
+def test_pages_larger_than_the_cap_are_rasterized_at_a_lower_dpi(fx):
+    (page,), _ = extract(fx["one_column"], max_page_side_pt=396.0)
+    assert page.meta["dpi"] == pytest.approx(36.0, abs=0.01)
+    assert max(page.image.shape[:2]) <= 396  # max_page_side_pt * render.dpi / 72 pixels
+    assert page.width == 612  # boxes stay in points
+
+
+def test_page_meta_is_plain_json(pages):
+    import json
+
+    for (_, backend), ps in pages.items():
+        for p in ps:
+            json.dumps(p.meta)
+            assert p.meta["backend"] == backend and p.meta["text_layer"] is True and p.meta["ocr"] is None
