@@ -74,10 +74,11 @@ class Element:
         }
         if self.font is not None:
             d["font"] = self.font
+        attrs = dict(self.attrs)
         if self.codes is not None:
-            d["grid"] = [int(self.codes.shape[1]), int(self.codes.shape[0])]  # [w, h]
-        if self.attrs:
-            d["attrs"] = self.attrs
+            attrs["grid"] = [int(self.codes.shape[1]), int(self.codes.shape[0])]  # [w, h] of an image's codes
+        if attrs:
+            d["attrs"] = attrs
         return d
 
 

@@ -1,8 +1,10 @@
 """Page -> WebDataset sample: image, meta.json, codes.npy, tokens_{a,b}.npy, {a,b}.txt.
 
 Every sample has the same lower-case members, and every meta.json the same keys with the
-same types (`datasets` fixes its columns from the first samples), so optional parts are
-present as null rather than absent.
+same types (`datasets` fixes its columns from the first samples and cannot widen a column
+that was all null there): optional parts are null rather than absent, and free-form parts
+(element `attrs` — including an image element's code `grid` — and page `layout`) are JSON
+object strings.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ def element_meta(page: Page, bins: int) -> list[dict]:
     for e in page.elements:
         d = e.to_dict(page.width, page.height, bins)
         d.setdefault("font", None)
-        d.setdefault("grid", None)
         d["attrs"] = json.dumps(d.pop("attrs", {}), sort_keys=True, ensure_ascii=False)
         out.append(d)
     return out

@@ -134,8 +134,9 @@ def _check_against_meta(fmt: str, elems: list, meta: dict, codes: np.ndarray, er
         want_box = tuple(m["bbox_norm"]) if fmt == "A" else None
         if e.box != want_box:
             err(f"format {fmt}: element {i} box {e.box} != {want_box}")
-        if is_img and (e.codes is None or [e.codes.shape[1], e.codes.shape[0]] != m["grid"]):
-            err(f"format {fmt}: element {i} image grid differs from meta grid {m['grid']}")
+        grid = json.loads(m["attrs"]).get("grid") if is_img else None
+        if is_img and (e.codes is None or [e.codes.shape[1], e.codes.shape[0]] != grid):
+            err(f"format {fmt}: element {i} image grid differs from its meta attrs grid {grid}")
 
 
 def check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:

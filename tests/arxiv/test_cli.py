@@ -51,7 +51,7 @@ def test_samples_keep_elements_boxes_and_lines(out):
     assert len(para["bbox_norm"]) == 4 and para["lines"] and para["lines"][0]["words"][0]["bbox"]
     assert "joined" in json.loads(para["attrs"])
     fig = next(e for e in one["elements"] if e["type"] == "figure")
-    assert fig["grid"] and fig["text"] == ""
+    assert json.loads(fig["attrs"])["grid"] and fig["text"] == ""
     assert json.loads(metas[3]["layout"])["rotation"] == 90 and metas[3]["width"] == 792
 
 

@@ -1,55 +1,15 @@
-"""Shared fixtures of the render tests: the font pool, Faker documents per locale, a renderer."""
+"""Fixtures of the render tests (helpers: render_helpers.py)."""
 
-import numpy as np
 import pytest
+from render_helpers import LOCALES, config, faker_docs, render
 
 from docsynth import config as C
-from docsynth.doc import Document
 from docsynth.fonts import FontPool
-from docsynth.render.step import Render
-from docsynth.sources.faker import faker_document
-from docsynth.steps import ShardContext
-from docsynth.text import normalize
-
-LOCALES = ("en_US", "de_DE", "ru_RU", "el_GR", "zh_CN", "ja_JP")
 
 
 @pytest.fixture(scope="session")
 def pool():
     return FontPool.from_config(C.FontConfig())
-
-
-def make_doc(docid: str, paragraphs: list[str], locale: str = "en_US") -> Document:
-    return Document("test", docid, "\n\n".join(paragraphs), meta={"locale": locale}, paragraphs=list(paragraphs))
-
-
-def faker_docs(locale: str, n: int, seed: int = 0) -> list[Document]:
-    src = C.SourceConfig(locales=(locale,))
-    ctx = ShardContext(0, seed)
-    docs = []
-    for i in range(n):
-        doc = faker_document(i, src, ctx)
-        doc.docid = f"{locale}-{seed}-{i}"
-        doc.paragraphs, _ = normalize(doc.text)
-        docs.append(doc)
-    return docs
-
-
-def render(docs, cfg: C.PipelineConfig | None = None, seed: int = 0):
-    """(pages, ctx) of the Render step over docs."""
-    cfg = cfg or C.PipelineConfig(seed=seed)
-    ctx = ShardContext(0, seed)
-    pages = list(Render(cfg).run(iter(docs), ctx))
-    return pages, ctx
-
-
-def config(**layout) -> C.PipelineConfig:
-    render_kw = {k[7:]: layout.pop(k) for k in list(layout) if k.startswith("render_")}
-    return C.PipelineConfig(layout=C.LayoutConfig(**layout), render=C.RenderConfig(**render_kw))
-
-
-def words_of(page):
-    return [w for el in page.elements for ln in el.lines for w in ln.words]
 
 
 @pytest.fixture(scope="session")
@@ -61,24 +21,3 @@ def rendered():
         pages, ctx = render(docs, config(render_dpi=dpi, render_mode=mode), seed=k)
         out.append((pages, ctx))
     return out
-
-
-def _box_mask(boxes, shape, sx: float, sy: float) -> np.ndarray:
-    """(H, W) bool: boxes in points mapped to pixels and dilated by 1 px (anti-aliasing)."""
-    H, W = shape
-    mask = np.zeros((H, W), dtype=bool)
-    for x0, y0, x1, y1 in boxes:
-        c0, r0 = max(int(np.floor(x0 * sx)) - 1, 0), max(int(np.floor(y0 * sy)) - 1, 0)
-        c1, r1 = min(int(np.ceil(x1 * sx)) + 1, W), min(int(np.ceil(y1 * sy)) + 1, H)
-        mask[r0:r1, c0:c1] = True
-    return mask
-
-
-def dark_pixels(page, threshold: int = 128) -> tuple[int, int, int]:
-    """(dark pixels in word boxes, dark pixels outside figure boxes, dark pixels in all) of a page raster."""
-    grey = page.image if page.image.ndim == 2 else page.image.mean(axis=2)
-    sx, sy = grey.shape[1] / page.width, grey.shape[0] / page.height
-    words = _box_mask([w.bbox for w in words_of(page)], grey.shape, sx, sy)
-    figures = _box_mask([e.bbox for e in page.elements if e.is_image], grey.shape, sx, sy)
-    dark = grey < threshold
-    return int((dark & words & ~figures).sum()), int((dark & ~figures).sum()), int(dark.sum())

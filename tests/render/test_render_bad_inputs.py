@@ -1,7 +1,7 @@
 """Bad inputs get the right drop reason; a page that fails verification is dropped alone."""
 
 import pytest
-from conftest import config, make_doc, render
+from render_helpers import config, make_doc, render
 
 from docsynth.render import verify
 

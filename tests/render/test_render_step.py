@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import LOCALES, config, dark_pixels, faker_docs, make_doc, render
+from render_helpers import LOCALES, config, dark_pixels, faker_docs, make_doc, render
 
 from docsynth.doc import box_union
 
@@ -116,7 +116,7 @@ def _fingerprint(pages) -> str:
 
 DOCS_SCRIPT = """
 import sys; sys.path.insert(0, {tests!r})
-from conftest import faker_docs, render, config
+from render_helpers import faker_docs, render, config
 from test_render_step import _fingerprint
 docs = faker_docs("ja_JP", 2, seed=5) + faker_docs("de_DE", 2, seed=5)
 print(_fingerprint(render(docs, config(figure_prob=0.5), seed=5)[0]))
