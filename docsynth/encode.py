@@ -41,7 +41,7 @@ class Encode(Step):
             yield from self._encode(batch, ctx)
 
     def _encode(self, pages: list[Page], ctx: ShardContext) -> list[Page]:
-        tok = load_vision(self.cfg.vision.checkpoint)
+        encode = ctx.encoder or load_vision(self.cfg.vision.checkpoint).encode  # the executor may encode elsewhere
         crops, owners = [], []
         for page in pages:
             crops.append(page.image)
@@ -52,7 +52,7 @@ class Encode(Step):
                     crops.append(page.image[ys, xs])
                     owners.append((page, el))
         with ctx.timer(self.name):
-            codes = tok.encode(crops)
+            codes = encode(crops)
         for (page, el), c in zip(owners, codes):
             if el is None:
                 page.codes = c

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import webdataset as wds
@@ -29,6 +30,7 @@ class ShardTask:
     config: dict  # PipelineConfig as JSON
     out: str  # corpus root (path or URL)
     storage_options: dict | None = None
+    encoder: Callable | None = None  # crops -> codes from elsewhere (Ray's vision actor pool); None: encode in-task
 
 
 def shard_name(split: str, index: int, total: int) -> str:
@@ -55,7 +57,7 @@ def run_shard(task: ShardTask) -> dict:
     cfg = C.from_dict(C.PipelineConfig, task.config)
     pipe = build_pipeline(cfg)
     store = Storage(task.out, **(task.storage_options or {}))
-    ctx = ShardContext(shard=task.index, seed=cfg.seed)
+    ctx = ShardContext(shard=task.index, seed=cfg.seed, encoder=task.encoder)
     keys: list[str] = []
     with store.atomic_writer(f"data/{task.name}") as f:
         hw = _HashingWriter(f)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +52,7 @@ class ShardContext:
     written: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, docid) -> pages written
     counters: Counter = field(default_factory=Counter)
     timings: Counter = field(default_factory=Counter)  # step name -> seconds
+    encoder: Callable | None = None  # crops -> codes supplied by the executor (a vision actor pool); None: local
 
     def rng(self, doc: Document | str, *stream: Any) -> np.random.Generator:
         """The random stream of one document: depends only on the root seed and the doc, never on sharding."""

@@ -10,6 +10,7 @@ import time
 from docsynth import config as C
 from docsynth.executors import EXECUTORS, make_executor
 from docsynth.runner import generate
+from docsynth.storage import parse_storage_options
 
 log = logging.getLogger("docsynth")
 
@@ -21,6 +22,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="parallel shard workers (processes or Ray tasks)")
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="local (in-process / process pool) or ray")
     p.add_argument("--ray-address", default=None, help="join an existing Ray cluster (default: start a local one)")
+    p.add_argument("--vision-actors", type=int, default=0,
+                   help="ray: encode pages in a pool of N vision actors (one GPU each when the cluster has GPUs); 0: in each task")
+    p.add_argument("--storage-option", dest="storage_options", action="append", default=[], metavar="KEY=VALUE",
+                   help="fsspec option for --out, e.g. client_kwargs.endpoint_url=http://127.0.0.1:9000 (JSON values parsed)")
     p.add_argument("--resume", action="store_true", help="continue a killed run: skip finished shards, redo the rest")
     p.add_argument("--docs-per-shard", type=int, default=None, help="input documents per shard")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -58,11 +63,14 @@ class Progress:
 
 
 def run_corpus(cfg: C.PipelineConfig, args) -> int:
-    executor = make_executor(args.executor, workers=args.workers, address=args.ray_address) if args.executor == "ray" \
-        else make_executor("local", workers=args.workers)  # fmt: skip
+    if args.executor != "ray" and (args.vision_actors or args.ray_address):
+        raise ValueError("--vision-actors/--ray-address: need --executor ray")
+    executor = make_executor("ray", workers=args.workers, address=args.ray_address, vision_actors=args.vision_actors) \
+        if args.executor == "ray" else make_executor("local", workers=args.workers)  # fmt: skip
+    options = parse_storage_options(args.storage_options)
     progress = Progress()
     try:
-        index = generate(cfg, args.out, executor, resume=args.resume, progress=progress)
+        index = generate(cfg, args.out, executor, resume=args.resume, storage_options=options, progress=progress)
     finally:
         progress.close()
     t = index["totals"]
