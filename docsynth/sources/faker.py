@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from docsynth import config as C
 from docsynth.doc import Document
+from docsynth.sources.ranges import check_spec, range_specs
 from docsynth.steps import ShardContext
 
 NO_SPACES = ("zh_CN", "zh_TW", "ja_JP")  # sentences run on without spaces
@@ -77,13 +78,9 @@ class FakerSource:
             _faker(locale)  # fail early, naming the locale
 
     def plan(self, cfg: C.PipelineConfig) -> list[dict]:
-        if cfg.num_docs < 1:
-            raise ValueError("num_docs: the faker source needs a positive number of documents")
-        per = cfg.shards.docs_per_shard
-        return [{"kind": "faker", "start": a, "stop": min(a + per, cfg.num_docs)} for a in range(0, cfg.num_docs, per)]
+        return range_specs("faker", cfg, "needs a positive number of documents")
 
     def read(self, inputs: dict, ctx: ShardContext) -> Iterator[Document]:
-        if inputs.get("kind") != "faker":
-            raise ValueError(f"faker source: shard spec {inputs!r} is not a faker spec")
+        check_spec("faker", inputs)
         for index in range(inputs["start"], inputs["stop"]):
             yield faker_document(index, self.cfg.source, ctx)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from docsynth import config as C
 from docsynth.doc import Document
+from docsynth.sources.ranges import check_spec, range_specs
 from docsynth.steps import ShardContext
 
 log = logging.getLogger("docsynth.sources")
@@ -285,14 +286,10 @@ class FineWebSource:
         self.cfg = cfg
 
     def plan(self, cfg: C.PipelineConfig) -> list[dict]:
-        if cfg.num_docs < 1:
-            raise ValueError("num_docs: the fineweb source streams; give the number of documents to take")
-        per = cfg.shards.docs_per_shard
-        return [{"kind": "fineweb", "start": a, "stop": min(a + per, cfg.num_docs)} for a in range(0, cfg.num_docs, per)]
+        return range_specs("fineweb", cfg, "streams; give the number of documents to take")
 
     def read(self, inputs: dict, ctx: ShardContext) -> Iterator[Document]:
-        if inputs.get("kind") != "fineweb":
-            raise ValueError(f"fineweb source: shard spec {inputs!r} is not a fineweb spec")
+        check_spec("fineweb", inputs)
         start, stop = inputs["start"], inputs["stop"]
         rows, name = RowReader("fineweb", self.cfg.source, ctx), self.cfg.source.fineweb_name
         done = start  # rows read so far end here
