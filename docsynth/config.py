@@ -72,7 +72,10 @@ class FontConfig:
     system_dirs: tuple[str, ...] = ("/usr/share/fonts",)  # scanned recursively for .ttf/.otf
     user_dir: str | None = None  # extra folder of fonts
     families: tuple[str, ...] = ()  # keep only these families (empty: all)
-    exclude_families: tuple[str, ...] = ("Symbol", "Math", "Emoji", "Music")  # substrings of families never used for text
+    # Substrings of families never used for text. "CJK KR": MuPDF maps some of those faces' glyphs
+    # back to the wrong code point (再 -> U+2F81), so verification drops their pages; the other
+    # regional Noto CJK faces cover the same code points, Hangul included.
+    exclude_families: tuple[str, ...] = ("Symbol", "Math", "Emoji", "Music", "CJK KR")
 
     def __post_init__(self):
         if not (self.pymupdf_fonts or self.system_dirs or self.user_dir):
