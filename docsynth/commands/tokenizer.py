@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 
@@ -18,14 +17,13 @@ def register(sub) -> None:
     text.add_argument("--vocab-size", type=int, default=16384, help="BPE vocabulary size")
     text.set_defaults(func=train_text)
     vision = kinds.add_parser("vision", add_help=False, help="multi-head vision tokenizer (options: `… vision --help`)")
-    vision.add_argument("argv", nargs=argparse.REMAINDER, help="options of docsynth.model.vision.train")
-    vision.set_defaults(func=train_vision)
+    vision.set_defaults(func=train_vision, passthrough=True)  # every option goes to docsynth.model.vision.train
 
 
 def train_vision(args) -> int:
     from docsynth.model.vision.train import main
 
-    return main(args.argv)
+    return main(args.extra)
 
 
 def faker_texts(num_docs: int, seed: int):
