@@ -257,9 +257,17 @@ def to_dict(cfg) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(cfg)))
 
 
+def to_json(cfg) -> str:
+    """Canonical JSON of a config: its hash, and the cache key of whatever is built from it."""
+    return json.dumps(to_dict(cfg), sort_keys=True, separators=(",", ":"))
+
+
+def pipeline_from_json(blob: str) -> "PipelineConfig":
+    return from_dict(PipelineConfig, json.loads(blob))
+
+
 def config_hash(cfg) -> str:
-    blob = json.dumps(to_dict(cfg), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return hashlib.sha256(to_json(cfg).encode()).hexdigest()[:16]
 
 
 def _coerce(tp, value: Any, name: str) -> Any:

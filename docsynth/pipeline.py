@@ -61,11 +61,9 @@ class Pipeline:
 
 @lru_cache(maxsize=8)
 def _vocab_cached(cfg_json: str) -> VocabSpec:
-    import json
-
     from docsynth import text_tokenizer as tt
 
-    cfg = C.from_dict(C.PipelineConfig, json.loads(cfg_json))
+    cfg = C.pipeline_from_json(cfg_json)
     vt = load_vision(cfg.vision.checkpoint)
     tok = tt.load(cfg.tokens.tokenizer)
     return VocabSpec(
@@ -81,9 +79,7 @@ def _vocab_cached(cfg_json: str) -> VocabSpec:
 
 def vocab_for(cfg: C.PipelineConfig) -> VocabSpec:
     """The corpus vocabulary implied by a config (text tokenizer + vision tokenizer + sizes)."""
-    import json
-
-    return _vocab_cached(json.dumps(C.to_dict(cfg), sort_keys=True))
+    return _vocab_cached(C.to_json(cfg))
 
 
 def max_grid_side(cfg: C.PipelineConfig, patch: int) -> int:
@@ -112,13 +108,8 @@ def pipeline_module(name: str):
 
 @lru_cache(maxsize=4)
 def _build_cached(name: str, cfg_json: str) -> Pipeline:
-    import json
-
-    cfg = C.from_dict(C.PipelineConfig, json.loads(cfg_json))
-    return pipeline_module(name).build(cfg)
+    return pipeline_module(name).build(C.pipeline_from_json(cfg_json))
 
 
 def build_pipeline(cfg: C.PipelineConfig) -> Pipeline:
-    import json
-
-    return _build_cached(cfg.name, json.dumps(C.to_dict(cfg), sort_keys=True))
+    return _build_cached(cfg.name, C.to_json(cfg))
