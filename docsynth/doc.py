@@ -6,14 +6,13 @@ Everything here serializes to plain JSON (`to_dict` / `from_dict`) for `meta.jso
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 Box = tuple[float, float, float, float]
 
-TEXT_TYPES = ("para", "heading", "caption", "header", "footer", "footnote", "list", "math", "line")
 IMAGE_TYPES = ("figure", "image")
 
 
@@ -45,7 +44,7 @@ class Line:
 class Element:
     """A paragraph-level unit in reading order: text (para, heading, …) or an image."""
 
-    type: str  # one of TEXT_TYPES or IMAGE_TYPES
+    type: str  # para, heading, caption, header, footer, footnote, list, math, line, or one of IMAGE_TYPES
     bbox: Box  # points
     text: str = ""  # source text (never re-extracted) for text elements
     lines: list[Line] = field(default_factory=list)
@@ -127,9 +126,3 @@ def box_union(boxes) -> Box:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
-
-
-def as_json(obj) -> Any:
-    """dataclass → JSON-friendly dict (numpy arrays dropped: they travel as .npy members)."""
-    d = asdict(obj)
-    return {k: v for k, v in d.items() if not isinstance(v, np.ndarray)}

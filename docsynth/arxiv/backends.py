@@ -15,7 +15,7 @@ from functools import lru_cache
 import pymupdf
 
 from docsynth.arxiv.geometry import Box, PageFrame, apply_box
-from docsynth.arxiv.words import PWord, build_rotated_words, build_words, direction_angle
+from docsynth.arxiv.words import PWord, build_rotated_words, build_words, direction_angle, is_unmapped
 
 
 @dataclass
@@ -43,7 +43,7 @@ class _Glyphs:
     def add(self, angle: int, text: str, x0: float, y0: float, x1: float, y1: float, size: float, font: str) -> None:
         if not text.isspace():
             self.n += 1
-            if text.startswith("(cid:") or "\ufffd" in text:  # no Unicode mapping: keep the gap, drop the glyph
+            if is_unmapped(text):  # no Unicode mapping: keep the gap, drop the glyph
                 self.unmapped += 1
                 text = " "
         g = (text, x0, y0, x1, y1, size, font)
