@@ -7,7 +7,6 @@ writes the `done` record after the rename, so a record never points at a partial
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import webdataset as wds
 from docsynth import config as C
 from docsynth.pipeline import build_pipeline
 from docsynth.steps import ShardContext
-from docsynth.storage import Storage
+from docsynth.storage import HashingFile, Storage
 
 TAR_MTIME = 0  # fixed member metadata: same plan and seed -> same bytes
 
@@ -37,21 +36,6 @@ def shard_name(split: str, index: int, total: int) -> str:
     return f"{split}-{index:05d}-of-{total:05d}.tar"
 
 
-class _HashingWriter:
-    """File wrapper computing sha256 and size of what goes through it."""
-
-    def __init__(self, f):
-        self.f, self.h, self.n = f, hashlib.sha256(), 0
-
-    def write(self, b) -> int:
-        self.h.update(b)
-        self.n += len(b)
-        return self.f.write(b)
-
-    def flush(self):
-        self.f.flush()
-
-
 def run_shard(task: ShardTask) -> dict:
     """Run one shard task; returns its record (written by the driver as done/NNNNN.json)."""
     cfg = C.from_dict(C.PipelineConfig, task.config)
@@ -60,7 +44,7 @@ def run_shard(task: ShardTask) -> dict:
     ctx = ShardContext(shard=task.index, seed=cfg.seed, encoder=task.encoder)
     keys: list[str] = []
     with store.atomic_writer(f"data/{task.name}") as f:
-        hw = _HashingWriter(f)
+        hw = HashingFile(f)
         with wds.TarWriter(hw, mtime=TAR_MTIME, user="", group="", mode=0o644, encoder=False) as tw:
             for sample in pipe.samples(task.inputs, ctx):
                 tw.write(sample)
@@ -72,7 +56,7 @@ def run_shard(task: ShardTask) -> dict:
         "name": task.name,
         "samples": len(keys),
         "bytes": hw.n,
-        "sha256": hw.h.hexdigest(),
+        "sha256": hw.hexdigest(),
         "first_key": keys[0] if keys else None,
         "stats": stats,
         "dropped": [d.to_json(task.index) for d in ctx.drops],

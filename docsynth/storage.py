@@ -173,6 +173,35 @@ class Storage:
         return int(self.fs.size(self._fresh(rel)))
 
 
+class HashingFile:
+    """Wraps a binary file: sha256 and byte count of everything written or read through it."""
+
+    def __init__(self, f):
+        self.f, self.h, self.n = f, hashlib.sha256(), 0
+
+    def write(self, b) -> int:
+        self.h.update(b)
+        self.n += len(b)
+        return self.f.write(b)
+
+    def read(self, size: int = -1) -> bytes:
+        b = self.f.read(size)
+        self.h.update(b)
+        self.n += len(b)
+        return b
+
+    def drain(self) -> None:
+        """Read what is left, so the digest covers the whole file."""
+        while self.read(1 << 20):
+            pass
+
+    def flush(self) -> None:
+        self.f.flush()
+
+    def hexdigest(self) -> str:
+        return self.h.hexdigest()
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -23,7 +23,7 @@ from docsynth import text_tokenizer as tt
 from docsynth.coords import normalize_box
 from docsynth.formats import ParseError, parse, serialize, strip_boxes, tokenize_text
 from docsynth.runner import META
-from docsynth.storage import Storage
+from docsynth.storage import HashingFile, Storage
 from docsynth.vocab import VocabSpec
 
 BOX_TOL = 0.5  # points a box may overhang the page (rounding of stored boxes)
@@ -205,11 +205,10 @@ def _check_shard(store: Storage, sh: dict, vocab: VocabSpec, tok, keys: set, rep
     if not store.exists(rel):
         rep.add(name, "-", "shard listed in the index is missing")
         return
-    if store.sha256(rel) != sh["sha256"] or store.size(rel) != sh["bytes"]:
-        rep.add(name, "-", "checksum or size differs from the index")
     count, fields = 0, None
-    try:
-        with store.fs.open(store.path(rel), "rb") as f:
+    with store.fs.open(store.path(rel), "rb") as raw:
+        f = HashingFile(raw)  # one read of the shard: checked and hashed together
+        try:
             for key, members in iter_samples(f):
                 count += 1
                 if key in keys:
@@ -219,8 +218,11 @@ def _check_shard(store: Storage, sh: dict, vocab: VocabSpec, tok, keys: set, rep
                 if set(members) != fields:
                     rep.add(name, key, f"fields {sorted(members)} differ from the shard's {sorted(fields)}")
                 check_sample(key, members, vocab, tok, lambda m, k=key: rep.add(name, k, m))
-    except (tarfile.TarError, ValueError) as e:
-        rep.add(name, "-", f"unreadable tar: {e}")
+        except (tarfile.TarError, ValueError) as e:
+            rep.add(name, "-", f"unreadable tar: {e}")
+        f.drain()
+    if f.hexdigest() != sh["sha256"] or f.n != sh["bytes"]:
+        rep.add(name, "-", "checksum or size differs from the index")
     rep.samples += count
     if count != sh["samples"]:
         rep.add(name, "-", f"{count} samples but the index says {sh['samples']}")
