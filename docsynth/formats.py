@@ -14,13 +14,14 @@ the text spelling and the image codes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from docsynth import text_tokenizer as tt
 from docsynth.doc import Page, norm_box
-from docsynth.vocab import VocabSpec
+from docsynth.vocab import SPECIAL_PATTERN, VocabSpec
 
 DIRECTIONS = ("read", "write")
 FORMATS = ("A", "B")
@@ -217,28 +218,30 @@ def _parse_image(r: _Reader, vocab: VocabSpec) -> SeqElement:
 # --------------------------------------------------------------------------- text spelling
 
 
+_PAD = "<image_pad>"
+_WITH_PAD_RUNS = re.compile(rf"(?:{re.escape(_PAD)})+|{SPECIAL_PATTERN.pattern}")  # a run of pads is one match
+
+
 def tokenize_text(text: str, vocab: VocabSpec, tok, image_codes: list[np.ndarray]) -> np.ndarray:
     """Rebuild token rows from a serialized spelling, putting `image_codes` (in order) at the pads."""
-    G, rows, pos = vocab.G, [], 0
-    pads = iter(image_codes)
-    run: list[np.ndarray] = []  # codes of the current image, consumed pad by pad
-    for m in vocab.special_pattern.finditer(text):
+    G, rows, pos, used = vocab.G, [], 0, 0
+    flat = vocab.code_row(np.concatenate([c.reshape(-1, G) for c in image_codes])) if image_codes else np.zeros((0, G), np.int32)
+    for m in _WITH_PAD_RUNS.finditer(text):
         if m.start() > pos:
             rows.append(_ids(tt.encode(tok, text[pos : m.start()]), G))
         name = m.group(0)
-        if name == "<image_pad>":
-            if not run:
-                codes = next(pads, None)
-                if codes is None:
-                    raise ParseError(f"offset {m.start()}: more <image_pad> than images given")
-                run = list(codes.reshape(-1, G))[::-1]
-            rows.append(vocab.code_row(run.pop())[None])
+        if name.startswith(_PAD):
+            n = len(name) // len(_PAD)
+            if used + n > len(flat):
+                raise ParseError(f"offset {m.start()}: more <image_pad> than image codes given")
+            rows.append(flat[used : used + n])  # (n, G)
+            used += n
         else:
             rows.append(_ids([vocab.special(name)], G))
         pos = m.end()
     if pos < len(text):
         rows.append(_ids(tt.encode(tok, text[pos:]), G))
-    if run or next(pads, None) is not None:
+    if used != len(flat):
         raise ParseError("fewer <image_pad> than image codes given")
     return np.concatenate(rows, axis=0).astype(np.int32)
 
