@@ -18,7 +18,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -49,6 +49,7 @@ class TrainConfig:
     keep_checkpoints: int = 3  # ckpt-XXXXX.pt files kept besides latest.pt
     vocab_parallel: bool = False  # shard the output head over the vocabulary (needs torchrun)
     log_every: int = 10  # steps between progress lines (metrics.jsonl gets every step)
+    storage_options: dict = field(default_factory=dict)  # fsspec options for a `data` URL (not saved in checkpoints)
 
     def __post_init__(self):
         if self.steps < 1 or self.keep_checkpoints < 1 or self.log_every < 1:
@@ -77,7 +78,7 @@ def train(cfg: TrainConfig) -> dict:
     loader = make_loader(cfg.data, seq_len=preset.seq_len, batch_size=preset.batch_size, format=cfg.format,
                          direction_mix=cfg.direction_mix, strategy=cfg.mask, seed=cfg.seed, rank=d.rank,
                          world_size=d.world_size, num_workers=preset.num_workers,
-                         shuffle_buffer=preset.shuffle_buffer)  # fmt: skip
+                         shuffle_buffer=preset.shuffle_buffer, storage_options=cfg.storage_options)  # fmt: skip
     vocab = loader.vocab
     model_cfg = ModelConfig.from_vocab(vocab, **asdict(preset.model), attention=preset.attention)
     model = Transformer(model_cfg).to(d.device)
@@ -211,6 +212,11 @@ def _head_index(optimizer, model) -> int:
     return next(i for i, p in enumerate(params) if p is model.head.weight)
 
 
+def _saved_config(cfg: TrainConfig) -> dict:
+    """The run's config for a checkpoint: storage option values (credentials, endpoints) stay out."""
+    return {**asdict(cfg), "storage_options": sorted(cfg.storage_options)}
+
+
 def save_checkpoint(run: Path, step, model, optimizer, loader, head, cfg, preset, vocab, d) -> None:
     """RUN/ckpt-{step:05d}.pt and RUN/latest.pt, written atomically by rank 0 (a collective call)."""
     loader_states = parallel.gather_objects(loader.state_dict(), d)
@@ -219,7 +225,7 @@ def save_checkpoint(run: Path, step, model, optimizer, loader, head, cfg, preset
         model_state, optim_state = head.full_state(model_state, optim_state, _head_index(optimizer, model))
     if d.is_main:
         obj = {"step": step, "model": model_state, "optimizer": optim_state, "loader": loader_states,
-               "config": asdict(cfg), "preset": asdict(preset), "model_config": asdict(model.cfg),
+               "config": _saved_config(cfg), "preset": asdict(preset), "model_config": asdict(model.cfg),
                "vocab": vocab.to_json()}  # fmt: skip
         path = run / f"ckpt-{step:05d}.pt"
         tmp = run / f".tmp-{path.name}"

@@ -1,4 +1,4 @@
-"""Options and plumbing shared by the corpus-writing commands (generate, arxiv)."""
+"""Options and plumbing shared by the commands: corpus writing (generate, arxiv) and storage options."""
 
 from __future__ import annotations
 
@@ -24,12 +24,18 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ray-address", default=None, help="join an existing Ray cluster (default: start a local one)")
     p.add_argument("--vision-actors", type=int, default=0,
                    help="ray: encode pages in a pool of N vision actors (one GPU each when the cluster has GPUs); 0: in each task")
-    p.add_argument("--storage-option", dest="storage_options", action="append", default=[], metavar="KEY=VALUE",
-                   help="fsspec option for --out, e.g. client_kwargs.endpoint_url=http://127.0.0.1:9000 (JSON values parsed)")
+    add_storage_option(p, "--out")
     p.add_argument("--resume", action="store_true", help="continue a killed run: skip finished shards, redo the rest")
     p.add_argument("--docs-per-shard", type=int, default=None, help="input documents per shard")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="change any config field, e.g. --set layout.columns=1,2 --set render.mode=L")  # fmt: skip
+
+
+def add_storage_option(p: argparse.ArgumentParser, what: str) -> None:
+    """`--storage-option KEY=VALUE` (repeatable): fsspec options for the corpus URL `what` names."""
+    p.add_argument("--storage-option", dest="storage_options", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"fsspec option for {what}, e.g. client_kwargs.endpoint_url=http://127.0.0.1:9000 "
+                        "(repeatable; JSON values parsed)")  # fmt: skip
 
 
 def apply_run_options(cfg: C.PipelineConfig, args) -> C.PipelineConfig:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from docsynth.commands._common import add_storage_option
+
 
 def register(sub) -> None:
     p = sub.add_parser("inspect", help="draw a page with its boxes and its reconstruction; print its sequence")
@@ -21,6 +23,7 @@ def register(sub) -> None:
     p.add_argument("--tokenizer", default=None, metavar="CKPT",
                    help="vision tokenizer checkpoint (default: the corpus config's vision.checkpoint)")  # fmt: skip
     p.add_argument("--scale", type=_positive, default=1.5, help="drawing scale relative to the page image (default 1.5)")
+    add_storage_option(p, "DIR")
     p.set_defaults(func=run)
 
 
@@ -33,10 +36,11 @@ def _positive(s: str) -> float:
 
 def run(args) -> int:
     from docsynth.report.corpus import Corpus, SampleNotFound
+    from docsynth.storage import parse_storage_options
 
     if args.out is None and args.format is None:
         raise ValueError("nothing to do: pass --out FILE.png and/or --format A|B")
-    corpus = Corpus(args.out_dir)
+    corpus = Corpus(args.out_dir, parse_storage_options(args.storage_options))
     if args.key is None:
         sample = next(corpus.samples(max_samples=1), None)
         if sample is None:

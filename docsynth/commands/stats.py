@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from docsynth.commands._common import add_storage_option
+
 
 def register(sub) -> None:
     p = sub.add_parser("stats", help="corpus statistics: summary on stdout, optional HTML report and JSON")
@@ -16,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--json", default=None, metavar="STATS.json", help="write the statistics as JSON")
     p.add_argument("--max-pages", type=int, default=None, metavar="N", help="read only the first N samples")
     p.add_argument("--thumbnails", type=int, default=12, metavar="N", help="sample pages shown in the report (default 12)")
+    add_storage_option(p, "DIR")
     p.set_defaults(func=run)
 
 
@@ -24,9 +27,10 @@ def run(args) -> int:
 
     from docsynth.report.corpus import Corpus
     from docsynth.report.stats import StatsConfig, collect_stats, summary_text, write_json
+    from docsynth.storage import parse_storage_options
 
     cfg = StatsConfig(max_pages=args.max_pages, thumbnails=args.thumbnails)
-    corpus = Corpus(args.out_dir)
+    corpus = Corpus(args.out_dir, parse_storage_options(args.storage_options))
     total = min(corpus.index.get("num_samples", 0), args.max_pages or 1 << 62)
     with tqdm(total=total, unit="page", file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
         st = collect_stats(corpus, cfg, progress=lambda _s: bar.update(1))

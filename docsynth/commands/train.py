@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from docsynth.commands._common import add_storage_option
+
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train the reference transformer on a corpus (Strategy A or B)")
@@ -21,15 +23,18 @@ def register(sub) -> None:
     p.add_argument("--ckpt-every", type=int, default=None, help="steps between checkpoints (default: the preset's)")
     p.add_argument("--vocab-parallel", action="store_true", help="shard the output head over ranks (torchrun)")
     p.add_argument("--log-every", type=int, default=10, help="steps between progress lines (default 10)")
+    add_storage_option(p, "--data")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from docsynth.model.train import TrainConfig, train
+    from docsynth.storage import parse_storage_options
 
     fields = ("data", "out", "preset", "steps", "mask", "format", "direction_mix", "resume", "seed",
               "batch_size", "seq_len", "device", "ckpt_every", "vocab_parallel", "log_every")  # fmt: skip
-    result = train(TrainConfig(**{k: getattr(args, k) for k in fields}))
+    options = parse_storage_options(args.storage_options)
+    result = train(TrainConfig(**{k: getattr(args, k) for k in fields}, storage_options=options))
     last = result["last"]
     if result["rank"] != 0:
         return 0

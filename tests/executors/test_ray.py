@@ -1,5 +1,6 @@
 """The Ray executor on a local 2-CPU cluster: the in-process bytes, through killed workers and drivers, to S3."""
 
+import json
 import os
 import signal
 import subprocess
@@ -160,7 +161,7 @@ def test_killed_driver_is_resumed(reference, tiny_assets, ray_cluster, tmp_path)
     assert corpus_files(str(out)) == reference
 
 
-def test_cli_on_its_own_cluster_writes_to_s3(reference, tiny_assets, s3_server):
+def test_cli_on_its_own_cluster_writes_to_s3(reference, tiny_assets, s3_server, tmp_path):
     url, opts = "s3://corpora/run1", s3_server
     storage = [f"key={opts['key']}", f"secret={opts['secret']}"] + [f"client_kwargs.{k}={v}" for k, v in opts["client_kwargs"].items()]
     args = cli(url, tiny_assets, *(a for kv in storage for a in ("--storage-option", kv)))  # no --ray-address: a local cluster
@@ -171,6 +172,20 @@ def test_cli_on_its_own_cluster_writes_to_s3(reference, tiny_assets, s3_server):
     seen = []
     again = generate(small_cfg(tiny_assets), url, RayExecutor(2), resume=True, storage_options=opts, progress=_Recorder(seen))
     assert seen == [] and again["num_shards"] == 3  # every record and checksum held on S3: nothing redone
+    _read_back_from_s3(url, storage, tmp_path)
+
+
+def _read_back_from_s3(url: str, storage: list[str], tmp: Path) -> None:
+    """The reading commands take the same --storage-option flags as generate."""
+    from docsynth.cli import main
+
+    opts = [a for kv in storage for a in ("--storage-option", kv)]
+    assert main(["validate", url, *opts]) == 0
+    assert main(["stats", url, "--json", str(tmp / "stats.json"), *opts]) == 0
+    assert main(["inspect", url, "--format", "A", "--out", str(tmp / "page.png"), *opts]) == 0
+    assert json.loads((tmp / "stats.json").read_text())["samples_read"] > 0 and (tmp / "page.png").stat().st_size > 0
+    assert main(["train", "--data", url, "--steps", "2", "--seq-len", "64", "--out", str(tmp / "run"), *opts]) == 0
+    assert [json.loads(line)["step"] for line in (tmp / "run" / "metrics.jsonl").open()] == [0, 1]
 
 
 class _Recorder:
