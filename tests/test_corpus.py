@@ -128,3 +128,45 @@ def test_cli_generate_and_validate(tmp_path):
     r = subprocess.run([sys.executable, "-m", "docsynth", "generate", "--source", str(tmp_path / "missing.parquet"),
                         "--out", str(tmp_path / "x")], capture_output=True, text=True)  # fmt: skip
     assert r.returncode != 0 and "missing.parquet" in r.stderr
+
+
+def _metas(corpus: Path) -> list[dict]:
+    import tarfile
+
+    out = []
+    for tar in sorted((corpus / "data").glob("*.tar")):
+        with tarfile.open(tar) as tf:
+            out += [json.load(tf.extractfile(m)) for m in tf.getmembers() if m.name.endswith(".meta.json")]
+    return out
+
+
+BREAKS = [  # (what, mutation of a valid meta.json) — each must make the sample invalid
+    ("missing key", lambda m: m.pop("docid")),
+    ("extra property", lambda m: m.update(colour="red")),
+    ("wrong type", lambda m: m.update(page="0")),
+    ("bool is no number", lambda m: m.update(width=True)),
+    ("bad enum", lambda m: m.update(direction="sideways")),
+    ("bad key pattern", lambda m: m.update(key="Faker doc 1")),
+    ("short box", lambda m: m["elements"][0].update(bbox=m["elements"][0]["bbox"][:3])),
+    ("negative coordinate", lambda m: m["elements"][0]["bbox"].__setitem__(0, -1.0)),
+    ("nested extra property", lambda m: m["elements"][0].update(z=1)),
+]
+
+
+@pytest.mark.parametrize("what,mutate", BREAKS, ids=[b[0] for b in BREAKS])
+def test_fast_and_reference_schema_checks_agree(reference, what, mutate):
+    """jsonschema-rs answers valid/invalid; Python jsonschema words the errors: they must agree."""
+    import copy
+
+    from docsynth import schemas
+
+    metas = _metas(reference)
+    assert metas and schemas.fast_validator("sample") is not None
+    reference_check = schemas.validator("sample")
+    for meta in metas:
+        assert schemas.fast_validator("sample").is_valid(meta) and reference_check.is_valid(meta)
+        broken = copy.deepcopy(meta)
+        mutate(broken)
+        assert not schemas.fast_validator("sample").is_valid(broken), what
+        assert not reference_check.is_valid(broken), what
+        assert schemas.errors("sample", broken), what
