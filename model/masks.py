@@ -81,14 +81,27 @@ def dense_mask(strategy: str, doc_ids: torch.Tensor, block_ids: torch.Tensor) ->
     return mask_mod(strategy, doc_ids, block_ids)(b, h, q, kv).expand(B, 1, L, L)
 
 
-def flex_block_mask(strategy: str, doc_ids: torch.Tensor, block_ids: torch.Tensor, **kwargs):
-    """FlexAttention ``BlockMask`` built from the same ``mask_mod`` (H broadcast)."""
+def flex_block_mask(strategy: str, doc_ids: torch.Tensor, block_ids: torch.Tensor, *, compiled: bool = False):
+    """FlexAttention ``BlockMask`` built from the same ``mask_mod`` (H broadcast).
+
+    ``compiled`` builds it with ``torch.compile(create_block_mask)``, which never materializes
+    the L×L mask (what long rows need); torch deprecated the older ``_compile=True`` flag for it.
+    """
     from torch.nn.attention.flex_attention import create_block_mask
 
+    global _COMPILED_CREATE
     check_layout(doc_ids, block_ids)
     B, L = doc_ids.shape
     mod = mask_mod(strategy, doc_ids, block_ids)
-    return create_block_mask(mod, B, None, L, L, device=doc_ids.device, **kwargs)
+    create = create_block_mask
+    if compiled:
+        if _COMPILED_CREATE is None:
+            _COMPILED_CREATE = torch.compile(create_block_mask)
+        create = _COMPILED_CREATE
+    return create(mod, B, None, L, L, device=doc_ids.device)
+
+
+_COMPILED_CREATE = None
 
 
 def make_targets(

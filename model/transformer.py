@@ -59,7 +59,7 @@ class ModelConfig:
 def attention_mask(strategy: str, doc_ids: torch.Tensor, block_ids: torch.Tensor, impl: str = "auto"):
     """The mask for `Transformer.forward`: a FlexAttention BlockMask (flex) or a dense [B, 1, L, L] bool."""
     if impl == "flex" or (impl == "auto" and doc_ids.is_cuda):
-        return masks.flex_block_mask(strategy, doc_ids, block_ids, _compile=True)  # compiled: no L×L tensor
+        return masks.flex_block_mask(strategy, doc_ids, block_ids, compiled=True)  # no L×L tensor
     return masks.dense_mask(strategy, doc_ids, block_ids)
 
 
@@ -90,7 +90,8 @@ class Attention(nn.Module):
     def forward(self, x, mask, cos, sin):
         B, L, D = x.shape
         q, k, v = self.qkv(x).view(B, L, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)  # 3 × (B, H, L, hd)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)  # contiguous (B, H, L, hd)
+        v = v.contiguous()  # compiled FlexAttention on CPU (torch 2.13) is wrong when v's layout differs from q/k's
         if isinstance(mask, torch.Tensor):
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # mask (B, 1, L, L) bool
         else:

@@ -145,3 +145,27 @@ def test_flex_attention_matches_sdpa_on_cuda(model):
         flex = m(ids, attention_mask(strategy, doc, blk, "flex"))
         torch.testing.assert_close(flex, dense, atol=2e-5, rtol=2e-5)
     model.to("cpu")
+
+
+def test_compiled_blocks_with_flex_attention_match_eager_sdpa_on_cpu():
+    """The gpu-small path (compiled blocks, FlexAttention block masks, bf16 autocast) as far as CPU
+    runs it: forward only (FlexAttention has no CPU backward). It caught a layout bug: compiled
+    CPU FlexAttention returned wrong values for a v whose strides differed from q's and k's."""
+    torch.manual_seed(0)
+    cfg = ModelConfig.from_vocab(VOCAB, dim=64, n_layers=1, n_heads=4, code_dim=16)
+    eager = Transformer(cfg).eval()
+    compiled = Transformer(cfg).eval()
+    compiled.load_state_dict(eager.state_dict())
+    for block in compiled.blocks:
+        block.compile()
+    rows = sample_rows(1) * 16
+    ids, doc, blk = layout(rows, [i // 36 for i in range(len(rows))])
+    with torch.no_grad():
+        for strategy in ("causal", "block"):
+            dense = eager(ids, attention_mask(strategy, doc, blk, "sdpa"))
+            flex = compiled(ids, attention_mask(strategy, doc, blk, "flex"))
+            torch.testing.assert_close(flex, dense, atol=2e-5, rtol=2e-5)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                low = compiled(ids, attention_mask(strategy, doc, blk, "flex"))
+            assert low.dtype == torch.float32  # the final RMSNorm runs in fp32 under autocast
+            assert (low - dense).abs().max() < 0.1 * dense.abs().max()
