@@ -5,7 +5,7 @@ DEMO ?= demo_out
 DEMO_DOCS ?= 160
 WORKERS ?= 2
 
-.PHONY: install demo test test-fast bench tokenizers clean
+.PHONY: install demo test test-fast bench gpu-check gpu-wheels tokenizers clean
 
 install:
 	bash scripts/bootstrap.sh
@@ -29,6 +29,14 @@ bench: install
 	$(PY) bench/loader.py
 	$(PY) bench/arxiv.py
 	$(PY) bench/scale.py
+
+# On a machine with an NVIDIA GPU: CUDA tests, CUDA benchmarks, a gpu-small run (scripts/gpu_check.sh).
+gpu-check:
+	bash scripts/gpu_check.sh
+
+# Wheels gpu-check needs beyond a CUDA PyTorch image, for a GPU machine without PyPI (carry .whl/).
+gpu-wheels:
+	$(PY) -m pip download -q --no-deps --only-binary=:all: --dest .whl webdataset braceexpand
 
 # Retrain the shipped assets (text BPE and vision tokenizer); see docsynth/assets/*.md.
 tokenizers: install
