@@ -91,13 +91,15 @@ def run_loader(data: Path, args) -> tuple[int, int]:
     return tokens, batches
 
 
-def best_of(repeats: int, fn):
-    times, result = [], None
+def best_of_interleaved(repeats: int, *fns):
+    """Best time and last result of each fn, the fns run in turn so machine noise hits them alike."""
+    times, results = [[] for _ in fns], [None] * len(fns)
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            results[i] = fn()
+            times[i].append(time.perf_counter() - t0)
+    return [(min(t), r) for t, r in zip(times, results)]
 
 
 def main(argv=None) -> int:
@@ -126,8 +128,8 @@ def main(argv=None) -> int:
             synth_corpus(data, args.shards, args.per_shard, (w, h), G=8, K=1024, seed=0)
         shards = sorted((data / "data").glob("*.tar"))
         members = ("meta.json", f"tokens_{args.format.lower()}.npy")
-        t_raw, nbytes = best_of(args.repeats, lambda: read_raw(shards, members))
-        t_loader, (tokens, batches) = best_of(args.repeats, lambda: run_loader(data, args))
+        (t_raw, nbytes), (t_loader, (tokens, batches)) = best_of_interleaved(
+            args.repeats, lambda: read_raw(shards, members), lambda: run_loader(data, args))
     mb = sum(s.stat().st_size for s in shards) / 2**20 if args.data else None
     print(f"corpus: {len(shards)} shards{f', {mb:.1f} MiB' if mb else ''}, {tokens} document tokens, "
           f"{nbytes / 2**20:.1f} MiB of meta.json + {members[1]}")  # fmt: skip
