@@ -7,6 +7,12 @@ Per (rank, worker) stream::
     tokens_{a,b}.npy are read) -> samples (direction filter) -> window shuffle
     -> packer (rows of seq_len) -> batches (inputs/targets from docsynth.model.masks)
 
+A batch holds `tokens`, `inputs` and `targets` (int64 [B, L, G]; a target row of -100 has no
+loss), `loss_mask` (bool [B, L]) and `loss_weights` (float32 [B, L], 1 where a position has a
+target; the trainer's loss is the weighted mean, so editing them reweights positions),
+`doc_ids` and `block_ids` (int32 [B, L], -1 for padding / outside image blocks), `target_block`
+(bool [B, L]) and `pieces` (per row: the (key, start, end) of each document piece).
+
 Split: with at least as many shards as streams (world_size × workers) stream s reads the
 shards order[s::streams]; with fewer, every stream reads every shard and keeps sample j of
 the shard at position p when (j + p) % streams == s. Each sample goes to exactly one stream
@@ -396,9 +402,11 @@ def collate(rows: list[_Row], cfg: LoaderConfig, vocab: VocabSpec) -> dict:
     target_block = torch.from_numpy(np.stack([r.target for r in rows]))  # (B, L) bool
     pad = vocab.special("<image_pad>")
     inputs, targets = masks.make_targets(cfg.strategy, tokens, doc_ids, block_ids, target_block, pad)
+    loss_mask = targets[..., 0] != masks.IGNORE_INDEX  # (B, L) make_targets ignores whole rows
     return {
         "tokens": tokens, "inputs": inputs, "targets": targets,  # (B, L, G) x3
-        "loss_mask": targets[..., 0] != masks.IGNORE_INDEX,  # (B, L) make_targets ignores whole rows
+        "loss_mask": loss_mask,  # (B, L) bool: the position has a target
+        "loss_weights": loss_mask.float(),  # (B, L) weight of each position's loss; edit to reweight
         "doc_ids": doc_ids, "block_ids": block_ids, "target_block": target_block,
         "pieces": [r.pieces for r in rows],  # per row: (key, start, end) of each document piece
     }  # fmt: skip

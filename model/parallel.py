@@ -156,15 +156,17 @@ class VocabParallelHead:
         dist.all_gather(parts, shard.contiguous())
         return torch.cat(parts)[: self.vocab]
 
-    def __call__(self, hidden: torch.Tensor, targets: torch.Tensor):
-        """hidden (N, D), targets (N, G) of this rank -> (local logits (N_all, shard), targets (N_all, G))."""
+    def __call__(self, hidden: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor):
+        """hidden (N, D), targets (N, G), row weights (N,) of this rank -> local logits
+        (N_all, shard), targets (N_all, G) and row weights (N_all,) of every rank, in rank order."""
         h_all = gather_rows(hidden, self.d)  # (N_all, D)
         t_all = gather_rows(targets, self.d, pad_value=-100)  # (N_all, G); padding rows are ignored
+        w_all = gather_rows(weights, self.d, pad_value=0.0)  # (N_all,)
         logits = self.model.head(h_all)  # (N_all, shard)
         ids = self.d.rank * self.shard + torch.arange(self.shard, device=logits.device)
         if ids[-1] >= self.vocab:  # padding ids of the last rank never win the softmax
             logits = logits.masked_fill(ids >= self.vocab, float("-inf"))
-        return logits, t_all
+        return logits, t_all, w_all
 
     def clip_grad_norm_(self, max_norm: float) -> torch.Tensor:
         """Clip by the norm of the whole model: the trunk's (the same on every rank after DDP)

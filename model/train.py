@@ -107,9 +107,9 @@ def train(cfg: TrainConfig) -> dict:
             mask = attention_mask(cfg.mask, batch["doc_ids"], batch["block_ids"], preset.attention)
             with amp:
                 hidden = ddp(batch["inputs"], mask)  # (B, L, D)
-                rows, targets = row_losses(model, head, hidden, batch)  # (N,), (N, G)
+                rows, targets, weights = row_losses(model, head, hidden, batch)  # (N,), (N, G), (N,)
             valid = (targets != -100).any(1)  # (N,) padding rows of a vocab-parallel gather are ignored
-            loss = rows.sum() / valid.sum().clamp_min(1)
+            loss = (rows * weights).sum() / weights.sum().clamp_min(1e-6)  # the loader's loss weights
             loss.backward()
             clip = preset.optim.grad_clip or float("inf")
             grad_norm = head.clip_grad_norm_(clip) if head else torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -134,14 +134,17 @@ def train(cfg: TrainConfig) -> dict:
 
 
 def row_losses(model, head, hidden, batch):
-    """Per-row mixed-target loss of the positions that have a target (N,) and their targets (N, G)."""
+    """Per-row mixed-target loss of the positions that have a target (N,), their targets (N, G)
+    and their loss weights (N,) from the loader."""
     keep = batch["loss_mask"]  # (B, L)
-    h, targets = hidden[keep], batch["targets"][keep]  # (N, D), (N, G)
+    h, targets, weights = hidden[keep], batch["targets"][keep], batch["loss_weights"][keep]  # (N, D), (N, G), (N,)
     if head is None:
         logits = model.logits(h)  # (N, V); nothing else reads it: backward may reuse its storage
-        return mixed_target_cross_entropy(logits, targets, reduction="none", inplace_backward=True), targets
-    logits, targets = head(h, targets)  # (N_all, V/world) this rank's vocabulary slice, (N_all, G)
-    return mixed_target_cross_entropy(logits, targets, reduction="none", process_group=head.group), targets
+        rows = mixed_target_cross_entropy(logits, targets, reduction="none", inplace_backward=True)
+        return rows, targets, weights
+    logits, targets, weights = head(h, targets, weights)  # (N_all, V/world) this rank's vocabulary slice
+    rows = mixed_target_cross_entropy(logits, targets, reduction="none", process_group=head.group)
+    return rows, targets, weights
 
 
 def step_metrics(step, rows, targets, valid, batch, lr, grad_norm, dt, vocab, floor, d) -> dict:

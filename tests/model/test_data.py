@@ -278,6 +278,7 @@ def test_layout_fields_agree_with_the_tokens(corpus, strategy):
                                              b["target_block"], vocab.special("<image_pad>"))  # fmt: skip
         assert torch.equal(inputs, b["inputs"]) and torch.equal(targets, b["targets"])
         assert torch.equal(b["loss_mask"], (targets != -100).any(-1))
+        assert torch.equal(b["loss_weights"], b["loss_mask"].float())
         for r, row in enumerate(b["pieces"]):
             at = 0
             for d, (key, a, e) in enumerate(row):

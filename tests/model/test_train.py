@@ -99,8 +99,9 @@ def _vp_worker(rank: int, world: int, init: str, corpus: str, out: str) -> None:
     batch, model = _vp_setup(corpus, rank, world)
     head = VocabParallelHead(model, Dist(rank=rank, world_size=world, local_rank=rank))
     hidden = model(batch["inputs"], attention_mask("causal", batch["doc_ids"], batch["block_ids"]))
-    rows, targets = row_losses(model, head, hidden, batch)
-    loss = rows.sum() / (targets != -100).any(1).sum()
+    rows, targets, weights = row_losses(model, head, hidden, batch)
+    assert torch.equal(weights > 0, (targets != -100).any(1))  # gathered with the rows; padding rows weigh 0
+    loss = (rows * weights).sum() / weights.sum()
     loss.backward()
     grads = {}
     for name, p in model.named_parameters():
@@ -117,6 +118,8 @@ def _vp_worker(rank: int, world: int, init: str, corpus: str, out: str) -> None:
 def _vp_setup(corpus: str, rank: int, world: int):
     loader = make_loader(corpus, seq_len=48, batch_size=2, rank=rank, world_size=world, epochs=1, shuffle_buffer=1)
     batch = next(iter(loader))
+    gen = torch.Generator().manual_seed(rank)  # uneven loss weights: they must travel with their rows
+    batch["loss_weights"] = batch["loss_weights"] * torch.rand(batch["loss_weights"].shape, generator=gen).add(0.5)
     torch.manual_seed(0)
     cfg = ModelConfig.from_vocab(loader.vocab, dim=32, n_layers=1, n_heads=2, code_dim=16)
     return batch, Transformer(cfg)
@@ -137,13 +140,14 @@ def test_vocab_parallel_head_equals_one_process(tmp_path):
 
     batches, model = zip(*(_vp_setup(str(corpus), r, world) for r in range(world)))
     model = model[0]
-    rows_all = []
-    for b in batches:  # one process over both ranks' rows: the global mean
+    rows_all, weights_all = [], []
+    for b in batches:  # one process over both ranks' rows: the global weighted mean
         hidden = model(b["inputs"], attention_mask("causal", b["doc_ids"], b["block_ids"]))
-        rows, _ = row_losses(model, None, hidden, b)
+        rows, _, weights = row_losses(model, None, hidden, b)
         rows_all.append(rows)
-    rows = torch.cat(rows_all)
-    loss = rows.mean()
+        weights_all.append(weights)
+    rows, weights = torch.cat(rows_all), torch.cat(weights_all)
+    loss = (rows * weights).sum() / weights.sum()
     loss.backward()
     torch.testing.assert_close(got["loss"], loss.detach(), rtol=1e-5, atol=1e-6)
     for name, p in model.named_parameters():
