@@ -219,6 +219,7 @@ def train_tokenizer(
     model = MultiHeadAutoencoder(cfg).train()
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=(0.9, 0.99))
     tok = VisionTokenizer(model, {**(recipe or {}), "seed": seed, "train": tc.__dict__})
+    model.train()  # VisionTokenizer puts its model in eval mode; VQ's k-means init and usage need training mode
     losses, t0, gen = [], time.time(), torch.Generator().manual_seed(seed)
     for step in range(tc.steps):
         for group in opt.param_groups:

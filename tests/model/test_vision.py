@@ -246,3 +246,16 @@ def test_tiny_training_run_lowers_loss():
     )
     assert np.mean(losses[-8:]) < 0.7 * np.mean(losses[:4])
     assert tok.encode(tiles[0]).shape == (6, 6, 8)
+
+
+def test_vq_training_initializes_and_tracks_usage_from_the_first_step():
+    """Regression: wrapping the model in a VisionTokenizer switched it to eval mode, so VQ's
+    k-means init and usage tracking only began after the first periodic save."""
+    cfg = VisionTokenizerConfig(channels=1, quantizer="vq", codebook_size=16, code_dim=4, **SMALL)
+    tiles = [render_page(random.Random(s), rgb=False)[:48, :48].copy() for s in range(4)]
+    tc = TrainConfig(steps=3, batch_size=2, crop=48, warmup=1, pool_size=4, refresh=0, log_every=1000, save_every=0)
+    tok, _ = train_tokenizer(cfg, iter(tiles), seed=0, train=tc, log=lambda s: None)
+    vq = tok.model.quantizer
+    assert bool(vq.initialized)
+    assert not torch.equal(vq.usage, torch.ones_like(vq.usage))
+    assert not tok.model.training  # handed back ready for inference
