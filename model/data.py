@@ -47,6 +47,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 
@@ -165,6 +166,9 @@ def resolve_shards(src, storage_options: dict | None = None) -> tuple[Shards, Vo
         if fs.isdir(root):
             return _corpus_shards(src.rstrip("/"), fs, root.rstrip("/"), so)
     urls = wds.shardlists.expand_urls(src)
+    local = [u.removeprefix("file://") for u in urls if "://" not in u or u.startswith("file://")]
+    if local and len(local) == len(urls) and not any(os.path.exists(u) for u in local):
+        raise FileNotFoundError(f"{src}: no such corpus folder or shard file")
     return Shards(urls, [None] * len(urls), so), None
 
 

@@ -222,6 +222,8 @@ def test_missing_shard_is_counted_and_an_empty_training_stream_raises(tmp_path):
     endless = make_loader(urls[-1:], vocab=vocab, seq_len=8, batch_size=1)  # epochs=None: a training loader
     with pytest.raises(RuntimeError, match="no samples"):
         next(iter(endless))
+    with pytest.raises(FileNotFoundError, match="nope: no such corpus folder or shard file"):
+        make_loader(str(tmp_path / "nope"), vocab=vocab, seq_len=8, batch_size=1)
 
 
 # --------------------------------------------------------------------------- packing and layout
