@@ -203,8 +203,12 @@ def train_tokenizer(
     eval_pages: list[np.ndarray] | None = None,
     recipe: dict | None = None,
     log=print,
+    init_state: dict | None = None,
 ) -> tuple[VisionTokenizer, list[float]]:
-    """Train a tokenizer; returns it and the per-step losses. Writes `out_path` if given."""
+    """Train a tokenizer; returns it and the per-step losses. Writes `out_path` if given.
+
+    `init_state`: a state_dict of a model with this `cfg` to start from (fine-tuning).
+    """
     tc = train or TrainConfig()
     if steps is not None:
         tc = TrainConfig(**{**tc.__dict__, "steps": steps})
@@ -217,6 +221,8 @@ def train_tokenizer(
     stream = image_folder(images) if isinstance(images, (str, Path)) else iter(images)
     sampler = CropSampler(stream, cfg.channels, tc.pool_size, seed)
     model = MultiHeadAutoencoder(cfg).train()
+    if init_state is not None:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in init_state.items()})
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=(0.9, 0.99))
     tok = VisionTokenizer(model, {**(recipe or {}), "seed": seed, "train": tc.__dict__})
     model.train()  # VisionTokenizer puts its model in eval mode; VQ's k-means init and usage need training mode
@@ -286,11 +292,27 @@ def main(argv: list[str] | None = None) -> int:
         "--eval-pages", type=int, default=40, help="held-out generated full pages"
     )
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument(
+        "--init",
+        default=None,
+        metavar="CKPT",
+        help="fine-tune from this checkpoint ('default': the shipped one); its config is kept",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     cfg = VisionTokenizerConfig(
         channels=args.channels, quantizer=args.quantizer, heads=args.heads
     )
+    init_state = None
+    if args.init:
+        start = VisionTokenizer.load(args.init)
+        for name in ("channels", "quantizer", "heads"):
+            if getattr(start.cfg, name) != getattr(cfg, name):
+                raise ValueError(
+                    f"--init {args.init}: its {name} is {getattr(start.cfg, name)!r}, "
+                    f"--{name} asks for {getattr(cfg, name)!r}"
+                )
+        cfg, init_state = start.cfg, start.model.state_dict()
     tc = TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -322,8 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         train=tc,
         eval_pages=held,
-        recipe=recipe,
+        recipe={**recipe, "init": args.init} if args.init else recipe,
         log=lambda s: print(s, flush=True),
+        init_state=init_state,
     )
     return 0
 

@@ -259,3 +259,14 @@ def test_vq_training_initializes_and_tracks_usage_from_the_first_step():
     assert bool(vq.initialized)
     assert not torch.equal(vq.usage, torch.ones_like(vq.usage))
     assert not tok.model.training  # handed back ready for inference
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path):
+    cfg = VisionTokenizerConfig(channels=1, **SMALL)
+    torch.manual_seed(7)
+    start = MultiHeadAutoencoder(cfg).state_dict()
+    tiles = [render_page(random.Random(s), rgb=False)[:48, :48].copy() for s in range(2)]
+    tc = TrainConfig(steps=1, batch_size=2, crop=48, lr=1e-9, warmup=1, pool_size=2, refresh=0, log_every=1000, save_every=0)
+    tok, _ = train_tokenizer(cfg, iter(tiles), seed=0, train=tc, log=lambda s: None, init_state=start)
+    for k, v in tok.model.state_dict().items():
+        torch.testing.assert_close(v, start[k], atol=1e-6, rtol=0, msg=k)
