@@ -41,7 +41,12 @@ gpu-wheels:
 # Retrain the shipped assets (text BPE and vision tokenizer); see docsynth/assets/*.md.
 tokenizers: install
 	$(PY) -m docsynth tokenizer train text --num-docs 3000 --vocab-size 16384 --seed 0 --out docsynth/assets/tokenizer.json
-	$(PY) -m docsynth tokenizer train vision --steps 3000 --seed 0 --out docsynth/assets/vision_tokenizer.pt
+	mkdir -p build
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/vt_stage1.pt --channels 1 --quantizer fsq \
+		--steps 900 --crop 64 --batch-size 16 --lr 1e-3 --pool-size 64 --seed 0 --eval-pages 20
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/vt_stage2.pt --init build/vt_stage1.pt \
+		--data render --steps 3000 --crop 64 --batch-size 16 --lr 5e-4 --pool-size 64 --eval-pages 20 --seed 0
+	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/vt_stage2.pt').save('docsynth/assets/vision_tokenizer.pt', half=True)"
 
 clean:
 	rm -rf $(DEMO) build dist *.egg-info .pytest_cache
