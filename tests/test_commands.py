@@ -35,3 +35,20 @@ def test_text_tokenizer_training(tmp_path):
 def test_validate_of_a_missing_corpus_fails_naming_it(tmp_path):
     r = run("validate", str(tmp_path / "nope"))
     assert r.returncode == 1 and "nope" in r.stdout
+
+
+def test_gpu_check_script_stops_cleanly_without_cuda(tmp_path):
+    import os
+    from pathlib import Path
+
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA machine runs the whole script (make gpu-check)")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gpu_check.sh"
+    env = {**os.environ, "PY": sys.executable}
+    done = subprocess.run(["bash", str(script), str(tmp_path / "out")], capture_output=True, text=True, env=env)
+    assert done.returncode == 1
+    assert "no usable CUDA PyTorch + Triton here; nothing else run" in done.stdout
+    assert (tmp_path / "out" / "env.txt").exists() and not (tmp_path / "out" / "pytest_cuda.txt").exists()
