@@ -135,6 +135,9 @@ class VisionActor:
         torch.set_num_threads(1)  # the in-process executor's setting: same codes on CPU
         self.tok = load_vision(checkpoint)
         if device != "cpu":
+            # full fp32 convolutions and matmuls: TF32 (cuDNN's default) would move many codes
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
             self.tok.model = _OnDevice(self.tok.model, device)
         self.device, self.batches = device, 0
 
