@@ -25,6 +25,7 @@ test-fast:
 
 bench: install
 	$(PY) bench/render.py
+	$(PY) bench/vision.py
 	$(PY) bench/loss.py
 	$(PY) bench/loader.py
 	$(PY) bench/arxiv.py

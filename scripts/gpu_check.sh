@@ -3,7 +3,8 @@
 # CUDA build of PyTorch (with Triton): the CUDA tests (Triton loss kernel, FlexAttention block
 # masks, the gpu-small preset), the loss and mask benchmarks on CUDA, and a gpu-small training
 # run on a synthetic corpus. Every step runs even when an earlier one fails; the exit status is
-# the number of failed steps. Logs go to OUTDIR (default gpu_check/).
+# the number of failed steps. Logs go to OUTDIR (default gpu_check/). It also measures the vision
+# tokenizer on CUDA: time per page and how many codes differ from the CPU's.
 #
 #   bash scripts/gpu_check.sh [OUTDIR]
 #
@@ -52,6 +53,7 @@ step pytest_cuda $PY -m pytest -q -p no:cacheprovider -rs tests/model/test_loss.
     tests/model/test_transformer.py tests/model/test_train.py -k "cuda or flex or triton"
 step bench_loss $PY bench/loss.py --device cuda
 step bench_masks $PY bench/masks.py --device cuda
+step bench_vision $PY bench/vision.py --device cuda
 step corpus $PY -c "import sys; sys.path.insert(0, 'bench'); from pathlib import Path; import loader; \
 loader.synth_corpus(Path('$OUT/corpus'), shards=8, per_shard=64, grid=(77, 99), G=8, K=1024, seed=0)"
 rm -rf "$OUT/run"
