@@ -47,7 +47,9 @@ tokenizers: install
 		--steps 900 --crop 64 --batch-size 16 --lr 1e-3 --pool-size 64 --seed 0 --eval-pages 20
 	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/vt_stage2.pt --init build/vt_stage1.pt \
 		--data render --steps 3000 --crop 64 --batch-size 16 --lr 5e-4 --pool-size 64 --eval-pages 20 --seed 0
-	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/vt_stage2.pt').save('docsynth/assets/vision_tokenizer.pt', half=True)"
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/vt_stage3.pt --init build/vt_stage2.pt \
+		--data render --steps 3000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 1
+	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/vt_stage3.pt').save('docsynth/assets/vision_tokenizer.pt', half=True)"
 
 clean:
 	rm -rf $(DEMO) build dist *.egg-info .pytest_cache
