@@ -166,8 +166,7 @@ def resolve_shards(src, storage_options: dict | None = None) -> tuple[Shards, Vo
         if fs.isdir(root):
             return _corpus_shards(src.rstrip("/"), fs, root.rstrip("/"), so)
     urls = wds.shardlists.expand_urls(src)
-    local = [u.removeprefix("file://") for u in urls if "://" not in u or u.startswith("file://")]
-    if local and len(local) == len(urls) and not any(os.path.exists(u) for u in local):
+    if all(map(_is_local, urls)) and not any(os.path.exists(u.removeprefix("file://")) for u in urls):
         raise FileNotFoundError(f"{src}: no such corpus folder or shard file")
     return Shards(urls, [None] * len(urls), so), None
 
@@ -184,11 +183,15 @@ def _corpus_shards(src: str, fs, root: str, so: dict):
     return Shards([f"{src}/data/{n}" for n in names], [None] * len(names), so), vocab
 
 
+def _is_local(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
 def open_url(url: str, storage_options: dict | None = None):
     """A binary file object for a local path, `file://`, `pipe:cmd` or any fsspec URL (`s3://`...)."""
     if url.startswith("pipe:"):
         return wds.gopen(url, "rb")
-    if "://" not in url or url.startswith("file://"):  # plain files skip fsspec's per-read overhead
+    if _is_local(url):  # plain files skip fsspec's per-read overhead
         return open(url.removeprefix("file://"), "rb", buffering=1 << 20)
     return fsspec.open(url, "rb", **(storage_options or {})).open()
 

@@ -34,6 +34,8 @@ closure; ``dense_mask`` evaluates exactly that closure on index grids (SDPA, CPU
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 IGNORE_INDEX = -100
@@ -89,19 +91,17 @@ def flex_block_mask(strategy: str, doc_ids: torch.Tensor, block_ids: torch.Tenso
     """
     from torch.nn.attention.flex_attention import create_block_mask
 
-    global _COMPILED_CREATE
     check_layout(doc_ids, block_ids)
     B, L = doc_ids.shape
-    mod = mask_mod(strategy, doc_ids, block_ids)
-    create = create_block_mask
-    if compiled:
-        if _COMPILED_CREATE is None:
-            _COMPILED_CREATE = torch.compile(create_block_mask)
-        create = _COMPILED_CREATE
-    return create(mod, B, None, L, L, device=doc_ids.device)
+    create = _compiled_create_block_mask() if compiled else create_block_mask
+    return create(mask_mod(strategy, doc_ids, block_ids), B, None, L, L, device=doc_ids.device)
 
 
-_COMPILED_CREATE = None
+@functools.cache
+def _compiled_create_block_mask():
+    from torch.nn.attention.flex_attention import create_block_mask
+
+    return torch.compile(create_block_mask)
 
 
 def make_targets(

@@ -42,7 +42,7 @@ def errors(name: str, obj) -> list[str]:
 
     jsonschema-rs decides whether `obj` is valid; only an invalid object goes through the Python
     `jsonschema` validator, whose messages are the ones reported (both implement the schema's
-    draft, and tests/test_schemas.py checks they agree on valid and broken samples).
+    draft, and tests/test_corpus.py checks they agree on valid and broken samples).
     """
     fast = fast_validator(name)
     if fast is not None and fast.is_valid(obj):

@@ -130,16 +130,6 @@ def test_cli_generate_and_validate(tmp_path):
     assert r.returncode != 0 and "missing.parquet" in r.stderr
 
 
-def _metas(corpus: Path) -> list[dict]:
-    import tarfile
-
-    out = []
-    for tar in sorted((corpus / "data").glob("*.tar")):
-        with tarfile.open(tar) as tf:
-            out += [json.load(tf.extractfile(m)) for m in tf.getmembers() if m.name.endswith(".meta.json")]
-    return out
-
-
 BREAKS = [  # (what, mutation of a valid meta.json) — each must make the sample invalid
     ("missing key", lambda m: m.pop("docid")),
     ("extra property", lambda m: m.update(colour="red")),
@@ -159,8 +149,9 @@ def test_fast_and_reference_schema_checks_agree(reference, what, mutate):
     import copy
 
     from docsynth import schemas
+    from docsynth.report.corpus import Corpus
 
-    metas = _metas(reference)
+    metas = [sample.meta for sample in Corpus(str(reference)).samples()]
     assert metas and schemas.fast_validator("sample") is not None
     reference_check = schemas.validator("sample")
     for meta in metas:

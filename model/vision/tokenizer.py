@@ -33,9 +33,10 @@ class VisionTokenizer:
     """Wraps a trained MultiHeadAutoencoder; numpy uint8 pages in, int32 [h, w, G] codes out."""
 
     def __init__(self, model: MultiHeadAutoencoder, recipe: dict | None = None):
-        # eval mode, and channels-last weights: oneDNN's NHWC convolutions encode a page ~1.4-1.5x
-        # faster on one CPU thread than NCHW (codes differ from NCHW's in ~2 per million, at FSQ
-        # rounding boundaries; they are as reproducible). encode/decode feed channels-last inputs.
+        # eval mode, and channels-last weights: oneDNN's NHWC convolutions encode a page 1.83x
+        # faster on one CPU thread than NCHW (bench/vision.py; codes differ from NCHW's in ~3 per
+        # million, at FSQ rounding boundaries, and are as reproducible). encode feeds NHWC inputs;
+        # decode's input is NHWC already (a permute of the (h, w, G·D) code vectors).
         self.model = model.eval().to(memory_format=torch.channels_last)
         self.cfg: VisionTokenizerConfig = model.cfg
         self.recipe = dict(recipe or {})

@@ -222,7 +222,7 @@ def train_tokenizer(
     sampler = CropSampler(stream, cfg.channels, tc.pool_size, seed)
     model = MultiHeadAutoencoder(cfg).train()
     if init_state is not None:
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in init_state.items()})
+        model.load_state_dict(init_state)  # copies into the fp32 parameters whatever the stored dtype
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=(0.9, 0.99))
     tok = VisionTokenizer(model, {**(recipe or {}), "seed": seed, "train": tc.__dict__})
     model.train()  # VisionTokenizer puts its model in eval mode; VQ's k-means init and usage need training mode
