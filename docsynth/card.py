@@ -145,7 +145,7 @@ def _shorten(seq: str) -> str:
 
 def stats_section(store: Storage, index: dict) -> str:
     """Summary of the first CARD_SAMPLES samples and one sample's Format A (or B) sequence."""
-    from docsynth.report.corpus import Corpus
+    from docsynth.corpus import Corpus
     from docsynth.report.sequence import compact_sequence
     from docsynth.report.stats import StatsConfig, collect_stats, summary_text
 

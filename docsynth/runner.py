@@ -17,11 +17,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from docsynth import config as C
+from docsynth.corpus import META
 from docsynth.pipeline import build_pipeline
 from docsynth.storage import TMP_PREFIX, Storage
 
 log = logging.getLogger("docsynth")
-META = ".docsynth"
 PLAN_VERSION = 1
 
 
@@ -162,10 +162,3 @@ def finalize(store: Storage, plan: dict, done: dict[int, dict]) -> dict:
     write_card(store, plan, index)
     store.write_text(f"{META}/index.json", json.dumps(index, indent=1, sort_keys=True) + "\n")
     return index
-
-
-def read_index(out: str, storage_options: dict | None = None) -> dict:
-    store = Storage(out, **(storage_options or {}))
-    if not store.exists(f"{META}/index.json"):
-        raise FileNotFoundError(f"{out}: no {META}/index.json (not a finished docsynth corpus)")
-    return json.loads(store.read_text(f"{META}/index.json"))

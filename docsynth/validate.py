@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,8 +20,8 @@ from PIL import Image
 from docsynth import schemas
 from docsynth import text_tokenizer as tt
 from docsynth.coords import normalize_box
+from docsynth.corpus import META, iter_samples
 from docsynth.formats import ParseError, parse, serialize, strip_boxes, tokenize_text
-from docsynth.runner import META
 from docsynth.storage import HashingFile, Storage
 from docsynth.vocab import VocabSpec
 
@@ -41,26 +40,6 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.violations
-
-
-def iter_samples(fileobj) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """(key, {field: bytes}) from a WebDataset tar, requiring each sample's members to be contiguous."""
-    key, members, seen = None, {}, set()
-    with tarfile.open(fileobj=fileobj, mode="r|") as tf:
-        for ti in tf:
-            if not ti.isfile():
-                continue
-            k, _, fld = ti.name.partition(".")
-            if k != key:
-                if key is not None:
-                    yield key, members
-                if k in seen:
-                    raise ValueError(f"members of sample {k} are not contiguous")
-                seen.add(k)
-                key, members = k, {}
-            members[fld] = tf.extractfile(ti).read()
-    if key is not None:
-        yield key, members
 
 
 def check_boxes(meta: dict, err) -> None:
@@ -86,7 +65,7 @@ def check_sequence(fmt: str, members: dict, meta: dict, codes: np.ndarray, vocab
     if name not in members or f"{fmt.lower()}.txt" not in members:
         err(f"format {fmt} listed in meta but {name} or {fmt.lower()}.txt is missing")
         return None
-    tokens = np.load(io.BytesIO(members[name]), allow_pickle=False)
+    tokens = member(members, name, _npy)
     if tokens.dtype != np.int32 or tokens.ndim != 2 or tokens.shape[1] != vocab.G:
         err(f"{name}: expected int32 (L, {vocab.G}), got {tokens.dtype} {tokens.shape}")
         return None
@@ -102,7 +81,7 @@ def check_sequence(fmt: str, members: dict, meta: dict, codes: np.ndarray, vocab
         return None
     if not np.array_equal(serialize(elems, vocab, tok)[1], tokens):
         err(f"{name}: serialize(parse(tokens)) != tokens")
-    text = members[f"{fmt.lower()}.txt"].decode()
+    text = member(members, f"{fmt.lower()}.txt", bytes.decode)
     images = [e.codes for e in elems if e.kind == "image"]
     pads = sum(int(np.prod(c.shape[:2])) for c in images)
     if text.count("<image_pad>") != pads:
@@ -139,10 +118,45 @@ def _check_against_meta(fmt: str, elems: list, meta: dict, codes: np.ndarray, er
             err(f"format {fmt}: element {i} image grid differs from its meta attrs grid {grid}")
 
 
+class BadMember(Exception):
+    """A member whose bytes cannot be decoded: names the member and why."""
+
+    def __init__(self, name: str, cause: BaseException):
+        super().__init__(f"{name}: cannot be read ({type(cause).__name__}: {' '.join(str(cause).split())})")
+
+
+def member(members: dict, name: str, decode):
+    """`decode(members[name])`, or `BadMember` naming the member."""
+    try:
+        return decode(members[name])
+    except Exception as e:
+        raise BadMember(name, e) from e
+
+
+def _npy(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()  # decode the pixels too: a truncated stream fails here, not in a later reader
+        return im.size
+
+
 def check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
+    """Every per-sample contract; a damaged member or an unforeseen failure is reported, never raised."""
+    try:
+        _check_sample(key, members, vocab, tok, err)
+    except BadMember as e:
+        err(str(e))
+    except Exception as e:  # the check itself failed on this sample: report it and go on with the next
+        err(f"check failed ({type(e).__name__}: {' '.join(str(e).split())})")
+
+
+def _check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
     try:
         meta = json.loads(members["meta.json"])
-    except (KeyError, json.JSONDecodeError) as e:
+    except (KeyError, ValueError) as e:  # ValueError: not JSON, or not UTF-8
         err(f"meta.json missing or not JSON ({e})")
         return
     problems = schemas.errors("sample", meta)
@@ -157,10 +171,10 @@ def check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
     if img_name is None:
         err("no page image member")
     else:
-        with Image.open(io.BytesIO(members[img_name])) as im:
-            if list(im.size) != [meta["image"]["width"], meta["image"]["height"]]:
-                err(f"{img_name} is {im.size}, meta says {meta['image']['width']}x{meta['image']['height']}")
-    codes = np.load(io.BytesIO(members["codes.npy"]), allow_pickle=False) if "codes.npy" in members else None
+        size = member(members, img_name, _image_size)
+        if list(size) != [meta["image"]["width"], meta["image"]["height"]]:
+            err(f"{img_name} is {size}, meta says {meta['image']['width']}x{meta['image']['height']}")
+    codes = member(members, "codes.npy", _npy) if "codes.npy" in members else None
     if codes is None or codes.ndim != 3 or codes.shape[2] != vocab.G or [codes.shape[1], codes.shape[0]] != meta["grid"]:
         err(f"codes.npy missing or not (h, w, G) matching grid {meta['grid']}")
         return
@@ -205,7 +219,7 @@ def _check_shard(store: Storage, sh: dict, vocab: VocabSpec, tok, keys: set, rep
     if not store.exists(rel):
         rep.add(name, "-", "shard listed in the index is missing")
         return
-    count, fields = 0, None
+    count, fields, key = 0, None, None
     with store.fs.open(store.path(rel), "rb") as raw:
         f = HashingFile(raw)  # one read of the shard: checked and hashed together
         try:
@@ -218,9 +232,13 @@ def _check_shard(store: Storage, sh: dict, vocab: VocabSpec, tok, keys: set, rep
                 if set(members) != fields:
                     rep.add(name, key, f"fields {sorted(members)} differ from the shard's {sorted(fields)}")
                 check_sample(key, members, vocab, tok, lambda m, k=key: rep.add(name, k, m))
-        except (tarfile.TarError, ValueError) as e:
-            rep.add(name, "-", f"unreadable tar: {e}")
-        f.drain()
+        except (tarfile.TarError, ValueError, OSError, EOFError) as e:  # the tar itself is damaged: the rest is unreadable
+            where = f"after sample {key}" if key is not None else "before its first sample"
+            rep.add(name, "-", f"unreadable tar {where} ({type(e).__name__}: {e}); {count} samples checked")
+        try:
+            f.drain()
+        except OSError as e:
+            rep.add(name, "-", f"cannot read to the end ({type(e).__name__}: {e})")
     if f.hexdigest() != sh["sha256"] or f.n != sh["bytes"]:
         rep.add(name, "-", "checksum or size differs from the index")
     rep.samples += count

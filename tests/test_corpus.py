@@ -149,7 +149,7 @@ def test_fast_and_reference_schema_checks_agree(reference, what, mutate):
     import copy
 
     from docsynth import schemas
-    from docsynth.report.corpus import Corpus
+    from docsynth.corpus import Corpus
 
     metas = [sample.meta for sample in Corpus(str(reference)).samples()]
     assert metas and schemas.fast_validator("sample") is not None
@@ -161,3 +161,62 @@ def test_fast_and_reference_schema_checks_agree(reference, what, mutate):
         assert not schemas.fast_validator("sample").is_valid(broken), what
         assert not reference_check.is_valid(broken), what
         assert schemas.errors("sample", broken), what
+
+
+def _damage(out: Path, shard: str, damage: dict) -> list[str]:
+    """Rewrite one shard with some members' bytes replaced ({(sample no., field): bytes}); the index is
+    updated to the new bytes so that only the damage itself is reported. Returns the shard's keys."""
+    import hashlib
+    import io
+    import tarfile
+
+    tar, keys, buf = out / "data" / shard, [], io.BytesIO()
+    with tarfile.open(tar) as src, tarfile.open(fileobj=buf, mode="w") as dst:
+        for ti in src.getmembers():
+            key, _, fld = ti.name.partition(".")
+            if key not in keys:
+                keys.append(key)
+            data = damage.get((len(keys) - 1, fld), src.extractfile(ti).read())
+            ti.size = len(data)
+            dst.addfile(ti, io.BytesIO(data))
+    tar.write_bytes(buf.getvalue())
+    index_path = out / ".docsynth/index.json"
+    index = json.loads(index_path.read_text())
+    for sh in index["shards"]:
+        if sh["name"] == shard:
+            sh["bytes"], sh["sha256"] = len(buf.getvalue()), hashlib.sha256(buf.getvalue()).hexdigest()
+    index_path.write_text(json.dumps(index))
+    return keys
+
+
+def test_validate_names_every_damaged_member_and_goes_on(reference, tmp_path):
+    import shutil
+
+    out = tmp_path / "damaged"
+    shutil.copytree(reference, out)
+    shard = "train-00000-of-00003.tar"
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40  # a PNG signature and garbage: PIL.UnidentifiedImageError
+    keys = _damage(out, shard, {(0, "page.png"): png, (1, "codes.npy"): b"\x93NUMPY\x01\x00garbage", (1, "a.txt"): b"\xff\xfe<para>"})
+    assert len(keys) >= 3, "the fixture shard needs three samples"
+    rep = validate(str(out))
+    by_key = {}
+    for sh, key, msg in rep.violations:
+        assert sh == shard, (sh, key, msg)
+        by_key.setdefault(key, []).append(msg)
+    assert any(m.startswith("page.png: cannot be read (UnidentifiedImageError") for m in by_key[keys[0]]), by_key
+    assert any(m.startswith("codes.npy: cannot be read") for m in by_key[keys[1]]), by_key
+    assert set(by_key) == {keys[0], keys[1]}, "samples after the damaged ones are checked and clean"
+    assert rep.samples == json.loads((out / ".docsynth/index.json").read_text())["num_samples"]
+
+
+def test_validate_reports_a_truncated_shard_by_name(reference, tmp_path):
+    import shutil
+
+    out = tmp_path / "truncated"
+    shutil.copytree(reference, out)
+    tar = out / "data/train-00002-of-00003.tar"
+    tar.write_bytes(tar.read_bytes()[:5000])
+    rep = validate(str(out))
+    msgs = [m for sh, _, m in rep.violations if sh == tar.name]
+    assert any(m.startswith("unreadable tar") for m in msgs), msgs
+    assert any("checksum" in m for m in msgs)

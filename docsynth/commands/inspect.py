@@ -35,7 +35,7 @@ def _positive(s: str) -> float:
 
 
 def run(args) -> int:
-    from docsynth.report.corpus import Corpus, SampleNotFound
+    from docsynth.corpus import Corpus, SampleNotFound
     from docsynth.storage import parse_storage_options
 
     if args.out is None and args.format is None:

@@ -25,7 +25,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from docsynth.report.corpus import Corpus
+    from docsynth.corpus import Corpus
     from docsynth.report.stats import StatsConfig, collect_stats, summary_text, write_json
     from docsynth.storage import parse_storage_options
 

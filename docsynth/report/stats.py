@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from docsynth.report.corpus import Corpus, Sample
+from docsynth.corpus import Corpus, Sample
 
 
 @dataclass(kw_only=True)

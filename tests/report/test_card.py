@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from docsynth.card import render_card
-from docsynth.report.corpus import Corpus
+from docsynth.corpus import Corpus
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from docsynth.report.corpus import Corpus
+from docsynth.corpus import Corpus
 from docsynth.report.draw import PAD, header_height, inspect_size, page_boxes, scaled, type_color
 from docsynth.report.sequence import compact_sequence
 

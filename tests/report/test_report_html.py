@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from docsynth.report.corpus import Corpus
+from docsynth.corpus import Corpus
 from docsynth.report.html import render_html
 from docsynth.report.stats import StatsConfig, collect_stats
 

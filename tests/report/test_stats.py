@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import webdataset as wds
 
-from docsynth.report.corpus import Corpus
+from docsynth.corpus import Corpus
 from docsynth.report.html import dropped_section
 from docsynth.report.stats import Hist, StatsConfig, code_usage, collect_stats
 

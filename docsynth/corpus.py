@@ -1,7 +1,9 @@
-"""Read a finished corpus for inspection: its index, vocabulary, errors and samples.
+"""Reading a corpus (DESIGN §7): its layout, index, vocabulary, errors and samples.
 
-Samples stream shard by shard (`Corpus.samples`); `Corpus.find(key)` reads tar headers
-only until it meets the key, then extracts just that sample's members.
+The one low home of corpus reading: the driver (`runner`), the validator, the dataset card and
+the reports all read through here, and this module imports none of them. Samples stream shard by
+shard (`Corpus.samples`, `iter_samples`); `Corpus.find(key)` reads tar headers only until it meets
+the key, then extracts just that sample's members.
 """
 
 from __future__ import annotations
@@ -16,12 +18,38 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
-from docsynth.runner import META, read_index
 from docsynth.storage import Storage
-from docsynth.validate import iter_samples
 from docsynth.vocab import VocabSpec
 
+META = ".docsynth"  # hidden from `datasets`' webdataset builder: plan, done records, errors, index
 IMAGE_FIELDS = ("page.png", "page.jpg", "page.webp")
+
+
+def read_index(out: str, storage_options: dict | None = None) -> dict:
+    store = Storage(out, **(storage_options or {}))
+    if not store.exists(f"{META}/index.json"):
+        raise FileNotFoundError(f"{out}: no {META}/index.json (not a finished docsynth corpus)")
+    return json.loads(store.read_text(f"{META}/index.json"))
+
+
+def iter_samples(fileobj) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """(key, {field: bytes}) from a WebDataset tar, requiring each sample's members to be contiguous."""
+    key, members, seen = None, {}, set()
+    with tarfile.open(fileobj=fileobj, mode="r|") as tf:
+        for ti in tf:
+            if not ti.isfile():
+                continue
+            k, _, fld = ti.name.partition(".")
+            if k != key:
+                if key is not None:
+                    yield key, members
+                if k in seen:
+                    raise ValueError(f"members of sample {k} are not contiguous")
+                seen.add(k)
+                key, members = k, {}
+            members[fld] = tf.extractfile(ti).read()
+    if key is not None:
+        yield key, members
 
 
 class SampleNotFound(KeyError):
