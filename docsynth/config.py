@@ -100,7 +100,7 @@ class LayoutConfig:
     italic_prob: float = 0.15  # chance a body paragraph is italic
     color_prob: float = 0.3  # chance a document (and independently a paragraph) gets a colour
     figure_prob: float = 0.25  # chance a paragraph slot becomes a generated figure
-    max_pages: int = 4  # the page cap: longer documents are dropped
+    max_pages: int = 4  # the page cap: longer documents keep their first max_pages pages
     max_word_chars: int = 64  # longer words are a bad input (dropped); shorter ones may be broken
 
     def __post_init__(self):

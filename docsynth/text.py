@@ -1,7 +1,7 @@
 """Text normalization: raw source text -> clean NFC paragraphs, and the `Normalize` step.
 
 `normalize` removes what no page can show (C0/C1 controls, zero-width and other invisible
-format characters, soft hyphens, lone surrogates), applies NFC, collapses whitespace and
+format characters, soft hyphens, lone surrogates, noncharacters), applies NFC, collapses whitespace and
 splits paragraphs. `Normalize` drops documents that cannot become pages: empty text,
 right-to-left text (the layout engine does not do bidi), scripts that need glyph shaping
 (Indic, Thai, …: pages are written without a shaping engine) and text that spells a docsynth
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from docsynth import config as C
 from docsynth.doc import Document
+from docsynth.render.segment import split_chunk
 from docsynth.steps import ShardContext, Step
 from docsynth.vocab import SPECIAL_PATTERN
 
@@ -25,6 +26,10 @@ from docsynth.vocab import SPECIAL_PATTERN
 INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufe00-\ufe0f\ufeff"
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")  # C0/C1 except breaks, + lone surrogates
+# Noncharacters (U+FDD0..U+FDEF and the last two code points of every plane): reserved for a program's
+# internal use, never text; no font draws them. (Their block, Arabic Presentation Forms-A, is no reason
+# to call them right-to-left.)
+_NONCHAR = re.compile("[\ufdd0-\ufdef" + "".join(f"{chr(p << 16 | 0xFFFE)}{chr(p << 16 | 0xFFFF)}" for p in range(17)) + "]")
 _BREAKS = str.maketrans({"\r": "\n", "\x0b": "\n", "\x0c": "\n\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n\n"})
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace runs other than newlines
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -42,6 +47,7 @@ def normalize(text: str) -> tuple[list[str], dict]:
     text = text.replace("\r\n", "\n").translate(_BREAKS)
     text, stats["invisible_removed"] = _INVISIBLE.subn("", text)
     text, stats["controls_removed"] = _CONTROL.subn("", text.replace("\t", " "))
+    text, stats["noncharacters_removed"] = _NONCHAR.subn("", text)
     nfc = unicodedata.normalize("NFC", text)
     stats["nfc_changed"] = nfc != text
     paragraphs, soft = [], 0
@@ -86,7 +92,8 @@ def first_complex(text: str) -> tuple[int, str] | None:
 
 def truncate(paragraphs: list[str], max_chars: int) -> list[str]:
     """Whole paragraphs up to `max_chars` ("\\n\\n"-joined length); a first paragraph that is
-    longer on its own is cut at its last space before the limit (or at the limit)."""
+    longer on its own is cut at its last break opportunity before the limit (`[]` when its first
+    unbreakable unit alone is longer: cutting a word would invent one)."""
     kept, total = [], 0
     for p in paragraphs:
         total += len(p) + (2 if kept else 0)
@@ -94,10 +101,31 @@ def truncate(paragraphs: list[str], max_chars: int) -> list[str]:
             break
         kept.append(p)
     if not kept and paragraphs:
-        head = paragraphs[0][:max_chars]
-        cut = head.rfind(" ")
-        kept = [head[:cut] if cut > 0 else head]
+        head = cut_at_break(paragraphs[0], max_chars)
+        kept = [head] if head else []
     return kept
+
+
+def cut_at_break(p: str, limit: int) -> str:
+    """The longest prefix of `p` of at most `limit` characters that ends between two break units."""
+    end = 0
+    for m in re.finditer(r"\S+", p):
+        if m.end() <= limit:
+            end = m.end()
+            continue
+        pos = m.start()
+        for unit in split_chunk(m.group()):  # scripts without spaces break inside the chunk
+            if pos + len(unit) > limit:
+                break
+            pos += len(unit)
+            end = pos
+        break
+    return p[:end].rstrip()
+
+
+def first_unit(p: str) -> str:
+    chunk = p.split(" ", 1)[0]
+    return split_chunk(chunk)[0] if chunk else ""
 
 
 def codepoint(c: str) -> str:
@@ -138,6 +166,10 @@ class Normalize(Step):
             return "reserved_token", f"text spells the special token {special.group()!r} at offset {special.start()}"
         if len(text) > self.max_chars:
             kept = truncate(paragraphs, self.max_chars)
+            if not kept:
+                word = first_unit(paragraphs[0])
+                return "word_too_long", (f"a {len(word)}-character word at offset 0, longer than source.max_chars="
+                                         f"{self.max_chars}, starting {word[:20]!r}")  # fmt: skip
             stats["truncated"] = {"chars": len(text), "paragraphs": len(paragraphs), "kept_paragraphs": len(kept)}
             paragraphs = kept
             stats["chars_out"] = sum(map(len, paragraphs))

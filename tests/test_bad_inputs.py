@@ -22,12 +22,14 @@ BAD = {
     "rtl": "Some Hebrew: שלום עולם and Arabic: مرحبا",
     "uncovered": "Linear B 𐀀𐀁𐀂 is covered by no font here.",
     "reserved": "A paragraph that spells <para> literally.",
+    "huge-word": "y" * 200_000,
+    "nonchar": "Noncharacters \ufdd0 and \U0010ffff are not text; the rest of this paragraph renders.",
     "too-long": "\n\n".join(["Paragraph number %d is long enough to take a few lines on a small page. " % i * 3 for i in range(400)]),
 }
 EXPECTED = {
     "empty": "empty_text", "blank": "empty_text", "controls-only": "empty_text", "long-word": "word_too_long",
     "emoji": "uncovered_codepoint", "rtl": "rtl_text", "uncovered": "uncovered_codepoint",
-    "reserved": "reserved_token", "too-long": "too_long",
+    "reserved": "reserved_token", "huge-word": "word_too_long",
 }  # fmt: skip
 
 
@@ -61,6 +63,9 @@ def test_each_bad_input_has_its_reason(corpus):
         by_doc.setdefault(e["docid"], set()).add(e["reason"])
     for docid, reason in EXPECTED.items():
         assert reason in by_doc.get(docid, set()), (docid, by_doc.get(docid))
+    huge = next(e for e in errors if e["docid"] == "huge-word")
+    assert "a 200000-character word" in huge["detail"], huge
+    assert not by_doc.get("nonchar") and not by_doc.get("too-long"), "removed noncharacters; a long text is cut to fit"
     emoji = next(e for e in errors if e["docid"] == "emoji")
     assert "U+1F600" in emoji["detail"]
     assert any(e["reason"] == "unreadable_row" for e in errors)

@@ -15,7 +15,7 @@ from docsynth.render.segment import Piece, pieces
 from docsynth.render.style import DocStyle, ParaStyle, draw_doc_style, draw_para_look, uniform
 
 # Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic and their presentation forms; RTL historic scripts.
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff]")
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdcf\ufdf0-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff]")
 
 
 class Rejected(Exception):

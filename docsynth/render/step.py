@@ -67,9 +67,10 @@ class Render(Step):
         except Rejected as e:
             drop(e.reason, e.detail)
             return None
-        if len(pages) > self.cfg.layout.max_pages:
-            drop("too_long", f"needs {len(pages)} pages > max_pages {self.cfg.layout.max_pages}")
-            return None
+        if len(pages) > self.cfg.layout.max_pages:  # cut, like source.max_chars cuts text: what is kept fits
+            ctx.counters["docs_cut_to_max_pages"] += 1
+            doc.meta["pages_cut"] = len(pages) - self.cfg.layout.max_pages
+            pages = pages[: self.cfg.layout.max_pages]
         return plan, pages
 
     def page(self, doc: Document, plan: DocPlan, pages: list[PagePlan], i: int, pool, host, ctx: ShardContext) -> Page | None:
@@ -89,7 +90,7 @@ class Render(Step):
                 ctx.drop(doc.source, doc.docid, "verify_mismatch", verdict.detail(i), step=self.name, page=i)
                 return None
         meta = {**st.meta(), "font_family": plan.family, "locale": doc.meta.get("locale"), "dpi": rcfg.dpi,
-                "mode": rcfg.mode, "num_pages": len(pages)}  # fmt: skip
+                "mode": rcfg.mode, "num_pages": len(pages), "pages_cut": doc.meta.get("pages_cut", 0)}  # fmt: skip
         with ctx.timer("render.raster"):
             image = rasterize(dlist, rcfg.dpi, rcfg.mode)
         return Page(doc.source, doc.docid, i, st.width, st.height, elements=pp.elements, image=image, meta=meta)

@@ -49,11 +49,14 @@ def test_right_to_left_and_empty_documents():
     assert _only_drop([make_doc("empty", [])]).reason == "empty_text"
 
 
-def test_a_document_over_the_page_cap():
+def test_a_document_over_the_page_cap_keeps_its_first_pages():
     paragraphs = [f"Paragraph {i} is long enough to take a few lines on a small page. " * 3 for i in range(80)]
-    d = _only_drop([make_doc("long", paragraphs)], config(page_sizes=("a5",), max_pages=2))
-    assert d.reason == "too_long" and d.detail.startswith("needs ") and d.detail.endswith("pages > max_pages 2")
-    assert int(d.detail.split()[1]) > 2
+    cfg = config(page_sizes=("a5",), max_pages=2)
+    pages, ctx = render([make_doc("long", paragraphs)], cfg)
+    assert [p.page for p in pages] == [0, 1] and not ctx.drops
+    assert ctx.counters["docs_cut_to_max_pages"] == 1
+    assert all(p.meta["num_pages"] == 2 and p.meta["pages_cut"] > 0 for p in pages)
+    assert pages[0].elements[0].text.startswith("Paragraph 0 ")
 
 
 def test_a_verification_mismatch_drops_only_that_page(monkeypatch):
