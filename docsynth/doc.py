@@ -126,3 +126,9 @@ def box_union(boxes) -> Box:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
+
+
+def display_name(path: str) -> str:
+    """A file name as text every JSON writer and terminal takes: bytes that are not UTF-8 (which Python
+    keeps as surrogate escapes) are spelled \\xNN. Open files by their real name; show this one."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

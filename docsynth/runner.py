@@ -34,6 +34,8 @@ def make_plan(cfg: C.PipelineConfig) -> dict:
 
     pipe = build_pipeline(cfg)
     specs = pipe.plan()
+    if not specs:
+        raise ValueError(f"{cfg.name}: the source planned no documents (source.kind={cfg.source.kind!r}); nothing to write")
     n = len(specs)
     return {
         "version": PLAN_VERSION,
@@ -140,7 +142,7 @@ def finalize(store: Storage, plan: dict, done: dict[int, dict]) -> dict:
     records = [done[s["index"]] for s in plan["shards"]]
     errors = [d for r in records for d in r["dropped"]]
     store.write_text(f"{META}/errors.jsonl", "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in errors))
-    totals = Counter()
+    totals = Counter(dict.fromkeys(("docs_in", "docs_written", "docs_dropped", "pages_written", "pages_dropped"), 0))
     for r in records:
         for k in ("docs_in", "docs_written", "docs_dropped", "pages_written", "pages_dropped"):
             totals[k] += r["stats"][k]

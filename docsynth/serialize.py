@@ -32,7 +32,7 @@ def npy_bytes(a: np.ndarray) -> bytes:
 
 
 def json_bytes(obj) -> bytes:
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
 
 
 def element_meta(page: Page, bins: int) -> list[dict]:

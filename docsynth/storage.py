@@ -160,7 +160,9 @@ class Storage:
             f.write(data)
 
     def write_text(self, rel: str, text: str) -> None:
-        self.write_bytes(rel, text.encode())
+        # a lone surrogate (a file name that is not UTF-8, carried in a config) is written as its \\udcNN
+        # escape: valid UTF-8, and in JSON the same string again once read back
+        self.write_bytes(rel, text.encode("utf-8", "backslashreplace"))
 
     def sha256(self, rel: str) -> str:
         h = hashlib.sha256()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from docsynth import config as C
 from docsynth.sources import SOURCES, get_source
-from docsynth.sources.fineweb import FineWebSource, PathSource, file_tag, safe_id
+from docsynth.sources.fineweb import FineWebSource, PathSource, file_tag, unique_tags
 from docsynth.steps import ShardContext
 
 ASSETS = Path(__file__).parent / "assets" / "fineweb"
@@ -141,8 +141,8 @@ def test_path_counts_reconcile_with_drops():
     details = {d.docid: d.detail for d in drops}
     assert details["fw-02-corrupt-file"].startswith("fw-02-corrupt.parquet: ")
     assert details["fw-01-4"].startswith("fw-01.jsonl:4: UnicodeDecodeError")
-    assert "column 'text' holds int" in details["int-text"]
-    assert "no column 'text'" in details["no-text"]
+    assert "column 'text' holds int" in details["fw-01-3"]
+    assert "no column 'text'" in details["fw-01-6"]
     assert [d.docid for d in drops if d.reason == "unreadable_file"][1:] == [f"fw-03-broken-{r}" for r in range(4, 8)]
     assert all(d.step == "read" and "\n" not in d.detail for d in drops)
 
@@ -152,14 +152,15 @@ def test_path_docids_and_meta():
     ids = [d.docid for d in docs] + [d.docid for d in drops]
     assert len(set(ids)) == len(ids) and all(SAFE.fullmatch(i) for i in ids)
     by_id = {d.docid: d for d in docs}
-    first = by_id["00000000-7d2a-4c3b-9f1e-0123456789ab"]  # FineWeb's <urn:uuid:…> id, unwrapped
+    first = by_id["fw-00-0"]  # docids are positions; FineWeb's <urn:uuid:…> id is kept in meta
     assert first.meta == {
         "index": 0, "file": "fw-00.parquet", "row": 0, "url": "https://example.org/page/0", "dump": "CC-MAIN-2024-10",
         "date": "2024-02-21T10:00:00Z", "language": "en", "id": "<urn:uuid:00000000-7d2a-4c3b-9f1e-0123456789ab>",
     }  # fmt: skip
     assert first.text.startswith("Growing tomatoes on a balcony\nTomatoes")
-    assert by_id["fw-00-7"].meta["row"] == 7  # repeats row 2's id inside the shard
-    assert by_id["doc-1"].meta["index"] == 11 and by_id["fw-01-7"].meta["id"] == "a/b c"
+    assert by_id["fw-00-7"].meta["row"] == 7 and by_id["fw-00-7"].meta["id"] == by_id["fw-00-2"].meta["id"]  # a repeated id
+    assert by_id["fw-01-1"].meta["index"] == 11 and by_id["fw-01-1"].meta["id"] == "doc-1"
+    assert by_id["fw-01-7"].meta["id"] == "a/b c"
     assert [d.meta["index"] for d in docs] == sorted(d.meta["index"] for d in docs)
 
 
@@ -216,13 +217,12 @@ def test_path_file_that_shrinks_after_planning(tmp_path):
     src_file.write_text("\n".join(json.dumps({"text": f"row {i}", "id": f"r{i}"}) for i in range(4)) + "\n")
     ctx = ShardContext(shard=0, seed=0)
     docs = list(PathSource(cfg).read(spec, ctx))
-    assert [d.docid for d in docs] == ["r0", "r1", "r2", "r3"]
+    assert [d.docid for d in docs] == ["data-0", "data-1", "data-2", "data-3"]
     assert [(d.docid, d.reason) for d in ctx.drops] == [("data-4", "unreadable_file"), ("data-5", "unreadable_file")]
 
 
 def test_docid_helpers():
-    assert safe_id("<urn:uuid:D66BC6FE-8477-4ADF-B430-F6A558CCC8FF>") == "d66bc6fe-8477-4adf-b430-f6a558ccc8ff"
-    assert safe_id("abc-1") == "abc-1" and safe_id("a b") is None and safe_id(7) is None and safe_id("x" * 65) is None
+    assert unique_tags(["a-b.jsonl", "a/b.jsonl", "a_b.parquet", "c.jsonl"]) == ["a-b", "a-b-f2", "a-b-f3", "c"]
     assert file_tag("CC-MAIN-2024/000_00001.parquet") == "CC-MAIN-2024-000-00001"
     long = file_tag("a" * 80 + ".jsonl.gz")
     assert len(long) <= 40 and SAFE.fullmatch(long) and long != file_tag("a" * 81 + ".jsonl.gz")
@@ -251,10 +251,11 @@ def test_fineweb_stream_matches_the_file(tmp_path, offline):
     repo = _local_repo(tmp_path, ASSETS / "fw-00.parquet")
     docs, drops, _ = read_all(config("fineweb", num_docs=10, per=5, fineweb_name=repo))
     ref_docs, ref_drops, _ = read_all(config("path", num_docs=0, per=5, path=str(ASSETS / "fw-00.parquet")))
-    assert [(d.docid, d.text, d.meta["index"], d.meta["url"]) for d in docs] == [
-        (d.docid, d.text, d.meta["index"], d.meta["url"]) for d in ref_docs
+    assert [(d.text, d.meta["index"], d.meta["url"], d.meta.get("id")) for d in docs] == [
+        (d.text, d.meta["index"], d.meta["url"], d.meta.get("id")) for d in ref_docs
     ]
-    assert [(d.docid, d.reason) for d in drops] == [(d.docid, d.reason) for d in ref_drops]
+    assert [d.docid for d in docs] == [f"fw-{d.meta['index']}" for d in docs]  # the stream's positions
+    assert [(d.docid.rsplit("-", 1)[1], d.reason) for d in drops] == [(d.docid.rsplit("-", 1)[1], d.reason) for d in ref_drops]
     assert all(d.source == "fineweb" for d in docs)
 
 

@@ -30,7 +30,7 @@ from docsynth.arxiv.assemble import assemble
 from docsynth.arxiv.backends import MupdfBackend, RawPage, open_backend
 from docsynth.arxiv.deadline import PageTimeout, deadline
 from docsynth.arxiv.ocr import OcrFiles, OcrPage, line_boxes, to_points
-from docsynth.doc import Document, Page
+from docsynth.doc import Document, Page, display_name
 from docsynth.render.raster import COLORSPACES, pixmap_array
 from docsynth.steps import ShardContext, Step
 
@@ -80,7 +80,7 @@ class Extract(Step):
             yield from self.document(doc, ctx)
 
     def document(self, doc: Document, ctx: ShardContext) -> Iterator[Page]:
-        path = doc.meta["path"]
+        path, shown = doc.meta["path"], display_name(doc.meta["path"])
         with ctx.timer(self.name):
             try:
                 with deadline(self.acfg.page_timeout_s):  # pdfminer parses the xref and page tree here
@@ -88,7 +88,7 @@ class Extract(Step):
             except PageTimeout:
                 opened = PageDrop("open_timeout", f"opening took longer than {self.acfg.page_timeout_s:g} s")
         if isinstance(opened, PageDrop):
-            ctx.drop(doc.source, doc.docid, opened.reason, f"{path}: {opened.detail}", step=self.name)
+            ctx.drop(doc.source, doc.docid, opened.reason, f"{shown}: {opened.detail}", step=self.name)
             return
         fdoc, backend = opened
         try:
@@ -138,13 +138,13 @@ class Extract(Step):
         except PageDrop as e:
             reason, detail = e.reason, f"page {i}: {e.detail}"
         except Exception as e:  # a bug or an input nobody foresaw: recorded, never lost, never fatal
-            log.warning("%s page %d: %s", doc.meta["path"], i, e, exc_info=True)
+            log.warning("%s page %d: %s", display_name(doc.meta["path"]), i, e, exc_info=True)
             reason, detail = "extract_error", f"page {i}: {type(e).__name__}: {e}"
         finally:
             ctx.timings[self.name] += time.perf_counter() - t0
         if dl is not None and dl.expired and reason != "page_timeout":  # the timeout surfaced as another error
             reason, detail = "page_timeout", f"page {i} took longer than {limit:g} s ({detail})"
-        ctx.drop(doc.source, doc.docid, reason, f"{doc.meta['path']}: {detail}", step=self.name, page=i)
+        ctx.drop(doc.source, doc.docid, reason, f"{display_name(doc.meta['path'])}: {detail}", step=self.name, page=i)
         return None
 
     def page(self, doc: Document, fdoc, backend, i: int) -> Page:
@@ -163,7 +163,7 @@ class Extract(Step):
             raise PageDrop("empty_page", "nothing to extract")
         image, dpi = rasterize(fpage, self.cfg.render.dpi, self.cfg.render.mode, self.acfg.max_page_side_pt)
         meta = {
-            "backend": self.acfg.backend, "dpi": dpi, "pdf": Path(doc.meta["path"]).name, "pages_in_pdf": fdoc.page_count,
+            "backend": self.acfg.backend, "dpi": dpi, "pdf": display_name(Path(doc.meta["path"]).name), "pages_in_pdf": fdoc.page_count,
             "rotation": fpage.rotation, "cropbox": [round(v, 3) for v in fpage.cropbox],
             "mediabox": [round(v, 3) for v in fpage.mediabox], "glyphs": raw.glyphs, "unmapped": raw.unmapped,
             **layout, **facts,

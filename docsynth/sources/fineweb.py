@@ -10,9 +10,10 @@ input is data, not an exception:
 - a file that fails while it is read -> one `unreadable_file` drop per planned row not yet
   read, so every planned row is accounted for.
 
-docids: FineWeb's `<urn:uuid:…>` ids become the bare uuid; other ids are kept when they are
-ASCII letters, digits and '-' (at most 64); otherwise, and for repeats inside a shard, the
-docid is `<file tag>-<row>` (`fw-<index>` for the hub stream).
+docids are positions, unique corpus-wide by construction: `<file tag>-<row>` for local files (tags
+are made unique over the whole plan) and `fw-<index>` for the hub stream. A row's own id (FineWeb's
+`<urn:uuid:…>`, any `source.id_column` value) is kept in `meta["id"]`: ids in the wild repeat, across
+files and shards, and may spell another row's position, so they never make a sample key.
 """
 
 from __future__ import annotations
@@ -27,25 +28,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from docsynth import config as C
-from docsynth.doc import Document
+from docsynth.doc import Document, display_name
 from docsynth.sources.ranges import check_spec, range_specs
 from docsynth.steps import ShardContext
 
 log = logging.getLogger("docsynth.sources")
 SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz")
 META_COLUMNS = ("url", "dump", "date", "language")  # copied into Document.meta when present
-_SAFE = re.compile(r"[A-Za-z0-9-]{1,64}")
-_URN = re.compile(r"<urn:uuid:([0-9A-Fa-f-]{36})>")
 BATCH_ROWS = 512
-
-
-def safe_id(value) -> str | None:
-    if not isinstance(value, str):
-        return None
-    m = _URN.fullmatch(value)
-    if m:
-        return m.group(1).lower()
-    return value if _SAFE.fullmatch(value) else None
 
 
 def why(e: BaseException) -> str:
@@ -59,27 +49,30 @@ def file_tag(rel: str) -> str:
     for suffix in SUFFIXES:
         stem = stem.removesuffix(suffix)
     tag = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "file"
-    return tag if len(tag) <= 40 else f"{tag[:31]}-{zlib.crc32(rel.encode()):08x}"
+    return tag if len(tag) <= 40 else f"{tag[:31]}-{zlib.crc32(rel.encode('utf-8', 'surrogateescape')):08x}"
+
+
+def unique_tags(rels: list[str]) -> list[str]:
+    """`file_tag` of each file, made unique over the list ('a-b.jsonl' and 'a/b.jsonl' would share one)
+    with an 'f<n>' suffix that no row number can spell."""
+    tags, used = [], set()
+    for rel in rels:
+        base = tag = file_tag(rel)
+        k = 2
+        while tag in used:
+            tag, k = f"{base}-f{k}", k + 1
+        used.add(tag)
+        tags.append(tag)
+    return tags
 
 
 class RowReader:
-    """Turns rows (dicts) into documents, dropping unreadable ones; keeps docids unique in a shard."""
+    """Turns rows (dicts) into documents, dropping unreadable ones."""
 
     def __init__(self, source: str, cfg: C.SourceConfig, ctx: ShardContext):
         self.source, self.cfg, self.ctx = source, cfg, ctx
-        self.seen: set[str] = set()
 
-    def docid(self, row: dict | None, fallback: str) -> str:
-        docid = safe_id(row.get(self.cfg.id_column)) if isinstance(row, dict) else None
-        if docid is None or docid in self.seen:
-            docid, k = fallback, 1
-            while docid in self.seen:  # an id column value that happens to spell a fallback
-                docid, k = f"{fallback}-{k}", k + 1
-        self.seen.add(docid)
-        return docid
-
-    def document(self, row, fallback: str, where: str, meta: dict) -> Document | None:
-        docid = self.docid(row, fallback)
+    def document(self, row, docid: str, where: str, meta: dict) -> Document | None:
         col = self.cfg.text_column
         problem = None
         if not isinstance(row, dict):
@@ -97,7 +90,6 @@ class RowReader:
         return Document(self.source, docid, row[col], meta=meta)
 
     def drop(self, docid: str, reason: str, detail: str) -> None:
-        self.seen.add(docid)
         self.ctx.drop(self.source, docid, reason, detail, step="read")
 
 
@@ -175,12 +167,43 @@ def _parquet_rows(path: str, start: int, stop: int, columns: tuple[str, ...]) ->
             row = first
             for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg], columns=cols):
                 lo, hi = max(start - row, 0), min(stop - row, batch.num_rows)
-                for k, rec in enumerate(batch.slice(lo, max(hi - lo, 0)).to_pylist()):
-                    yield row + lo + k, rec, None
+                for k, (rec, problem) in enumerate(_records(batch.slice(lo, max(hi - lo, 0)))):
+                    yield row + lo + k, rec, problem
                 row += batch.num_rows
         first += n
         if first >= stop:
             return
+
+
+def _records(batch) -> list[tuple[dict | None, str | None]]:
+    """(row dict, None) per row; a batch holding an invalid UTF-8 string is read again as bytes, so its
+    bad rows alone become (None, problem) and the rest of the batch survives."""
+    try:
+        return [(rec, None) for rec in batch.to_pylist()]
+    except UnicodeDecodeError:
+        pass
+    import pyarrow as pa
+
+    names = batch.schema.names
+    cols = [c.cast(pa.binary()) if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) else c
+            for c in batch.columns]  # fmt: skip
+    strings = {n for n, c in zip(names, batch.columns) if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)}
+    out = []
+    for rec in pa.RecordBatch.from_arrays(cols, names=names).to_pylist():
+        try:
+            out.append(({k: v.decode("utf-8") if k in strings and v is not None else v for k, v in rec.items()}, None))
+        except UnicodeDecodeError as e:
+            bad = next(k for k in strings if rec[k] is not None and not _is_utf8(rec[k]))
+            out.append((None, f"column {bad!r} is not valid UTF-8 ({why(e)})"))
+    return out
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 class PathSource:
@@ -193,18 +216,24 @@ class PathSource:
         root, per = cfg.source.path, cfg.shards.docs_per_shard
         cap = cfg.num_docs or float("inf")
         units, index = [], 0  # units: one per unreadable file, or a row range of a readable one
-        for path, rel in list_files(root):
+        files = list_files(root)
+        for (path, rel), tag in zip(files, unique_tags([rel for _, rel in files])):
+            rel = display_name(rel)
             if index >= cap:
                 break
             try:  # shards cut this file at rows (-index) % per + k * per: jsonl notes their byte offsets
                 count, offsets = count_rows(path, -index % per, per)
             except Exception as e:  # any reason a file cannot be counted makes it one bad input
-                units.append({"file": path, "name": rel, "index": index, "error": why(e)})
+                units.append({"file": path, "name": rel, "tag": tag, "index": index, "error": why(e)})
                 index += 1
                 continue
             rows = int(min(count, cap - index))
-            units.append({"file": path, "name": rel, "index": index, "start": 0, "stop": rows, "offsets": offsets})
+            units.append({"file": path, "name": rel, "tag": tag, "index": index, "start": 0, "stop": rows, "offsets": offsets})
             index += rows
+        if index == 0:  # nothing to read and nothing to account for: a corpus of it would say nothing
+            names = ", ".join(u["name"] for u in units[:3]) + (", …" if len(units) > 3 else "")
+            raise ValueError(f"source.path: {root!r} holds no rows ({len(units)} file(s), each empty, blank lines "
+                             f"only or 0 rows: {names})")  # fmt: skip
         return _pack(units, per)
 
     def read(self, inputs: dict, ctx: ShardContext) -> Iterator[Document]:
@@ -215,7 +244,7 @@ class PathSource:
             yield from self._read_part(part, rows)
 
     def _read_part(self, part: dict, rows: RowReader) -> Iterator[Document]:
-        tag, name = file_tag(part["name"]), part["name"]
+        tag, name = part["tag"], part["name"]
         if "error" in part:
             rows.drop(f"{tag}-file", "unreadable_file", f"{name}: {part['error']}")
             return
@@ -231,17 +260,17 @@ class PathSource:
                 where, meta = f"{name}:{row}", {"index": part["index"] + row - part["start"], "file": name, "row": row}
                 done = row + 1
                 if problem:
-                    rows.drop(rows.docid(None, f"{tag}-{row}"), "unreadable_row", f"{where}: {problem}")
+                    rows.drop(f"{tag}-{row}", "unreadable_row", f"{where}: {problem}")
                     continue
                 doc = rows.document(rec, f"{tag}-{row}", where, meta)
                 if doc is not None:
                     yield doc
         except Exception as e:  # the file broke mid-read: every planned row not read yet is dropped
             for row in range(done, stop):
-                rows.drop(rows.docid(None, f"{tag}-{row}"), "unreadable_file", f"{name}:{row}: {why(e)}")
+                rows.drop(f"{tag}-{row}", "unreadable_file", f"{name}:{row}: {why(e)}")
             return
         for row in range(done, stop):  # the file shrank since planning
-            rows.drop(rows.docid(None, f"{tag}-{row}"), "unreadable_file", f"{name}:{row}: row no longer in the file")
+            rows.drop(f"{tag}-{row}", "unreadable_file", f"{name}:{row}: row no longer in the file")
 
 
 def _pack(units: list[dict], per: int) -> list[dict]:
@@ -305,7 +334,7 @@ class FineWebSource:
                     yield doc
         except Exception as e:  # the stream broke: every planned row not read yet is dropped
             for row in range(done, stop):
-                rows.drop(rows.docid(None, f"fw-{row}"), "unreadable_stream", f"{name}:{row}: {why(e)}")
+                rows.drop(f"fw-{row}", "unreadable_stream", f"{name}:{row}: {why(e)}")
             return
         finally:  # join Arrow's reader threads now: left to interpreter exit they can abort it (datasets#7566)
             del stream
