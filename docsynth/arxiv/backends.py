@@ -8,6 +8,7 @@ Two backends share one output (`RawPage`) and everything downstream of it:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -81,7 +82,7 @@ class PlumberBackend:
     def page(self, index: int) -> RawPage:
         pp = self.pdf.pages[index]
         po = pp.page_obj
-        frame = PageFrame.from_boxes(po.mediabox, po.cropbox, po.rotate)
+        frame = PageFrame.from_boxes(po.mediabox, po.cropbox, po.rotate, _user_unit(po.attrs.get("UserUnit")))
         m = frame.from_plumber(po.mediabox)
         mb0 = pp.mediabox[0]  # pdfplumber shifts x (only) by its mediabox origin
         try:
@@ -113,6 +114,17 @@ class PlumberBackend:
 
     def close(self) -> None:
         self.pdf.close()
+
+
+def _user_unit(value) -> float:
+    """A page's /UserUnit as pdfminer gives it (a number, or a reference to one); 1 when absent or absurd."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        u = float(resolve1(value)) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+    return u if 0.0 < u <= 75_000.0 and math.isfinite(u) else 1.0  # PDF 2.0: up to 75,000 (MuPDF's limit too)
 
 
 class MupdfBackend:
@@ -191,6 +203,12 @@ def _font_key(name: str) -> str:
 
 
 def _descriptor_descent(doc, xref: int, basefont: str) -> float | None:
+    if xref > 0:  # a font written inline in the page's resources has no object number (MuPDF reports xref 0)
+        return _object_descent(doc, xref, basefont)
+    return _standard_descent(basefont)
+
+
+def _object_descent(doc, xref: int, basefont: str) -> float | None:
     kind, val = doc.xref_get_key(xref, "DescendantFonts")
     if kind == "array":
         m = re.search(r"(\d+) 0 R", val)
@@ -205,6 +223,10 @@ def _descriptor_descent(doc, xref: int, basefont: str) -> float | None:
         if kind in ("int", "float"):
             return float(val) / 1000.0
         return 0.0  # pdfminer's default when the descriptor has no /Descent
+    return _standard_descent(basefont)
+
+
+def _standard_descent(basefont: str) -> float | None:
     from pdfminer.fontmetrics import FONT_METRICS  # standard 14 fonts, the table pdfminer itself uses
 
     name = re.sub(r"^[A-Z]{6}\+", "", basefont or "")

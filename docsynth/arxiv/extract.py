@@ -8,9 +8,15 @@ exception out of the step:
 
   document  corrupt_pdf (unreadable, not a PDF, truncated), encrypted (needs a password), no_pages,
             open_timeout (opening alone exceeds the page time limit)
-  page      corrupt_pdf (the page fails to parse), too_many_chars, no_unicode_map, no_text_layer,
-            low_alignment, page_timeout, empty_page, frame_mismatch (the backends disagree on the
-            page box), extract_error (anything else; the detail names the exception)
+  page      corrupt_pdf (neither backend can parse the page), page_mismatch (pdfminer has no page
+            matching MuPDF's and MuPDF cannot read it either), too_many_chars, no_unicode_map,
+            no_text_layer, low_alignment, page_timeout, empty_page, frame_mismatch (the backends disagree
+            on the page box and MuPDF cannot read it), extract_error (anything else; the detail names
+            the exception)
+
+A page the configured backend cannot give (it fails, or its page is not MuPDF's page: see
+`readers.py`) is read by the other backend; its metadata says which (`backend`) and why
+(`backend_fallback`). Failures while closing a file are logged and counted, never raised.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ import pymupdf
 from docsynth import config as C
 from docsynth.arxiv.align import align
 from docsynth.arxiv.assemble import assemble
-from docsynth.arxiv.backends import MupdfBackend, RawPage, open_backend
+from docsynth.arxiv.backends import RawPage
 from docsynth.arxiv.deadline import PageTimeout, deadline
+from docsynth.arxiv.readers import PageDrop, Readers, timed_out, why
 from docsynth.arxiv.ocr import OcrFiles, OcrPage, line_boxes, to_points
 from docsynth.doc import Document, Page, display_name
 from docsynth.render.raster import COLORSPACES, pixmap_array
@@ -36,12 +43,6 @@ from docsynth.steps import ShardContext, Step
 
 log = logging.getLogger("docsynth.arxiv")
 EOF_WINDOW = 1024  # bytes at the end of a file that must hold %%EOF (PDF 1.7, §7.5.5)
-
-
-class PageDrop(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
 
 
 def make_ocr(acfg: C.ArxivConfig):
@@ -82,54 +83,47 @@ class Extract(Step):
     def document(self, doc: Document, ctx: ShardContext) -> Iterator[Page]:
         path, shown = doc.meta["path"], display_name(doc.meta["path"])
         with ctx.timer(self.name):
-            try:
-                with deadline(self.acfg.page_timeout_s):  # pdfminer parses the xref and page tree here
-                    opened = self._open(path)
-            except PageTimeout:
-                opened = PageDrop("open_timeout", f"opening took longer than {self.acfg.page_timeout_s:g} s")
+            opened = self._open(path)
         if isinstance(opened, PageDrop):
             ctx.drop(doc.source, doc.docid, opened.reason, f"{shown}: {opened.detail}", step=self.name)
             return
-        fdoc, backend = opened
+        readers = opened
         try:
-            for i in range(fdoc.page_count):
-                page = self._timed_page(doc, fdoc, backend, i, ctx)
+            for i in range(readers.fdoc.page_count):
+                page = self._timed_page(doc, readers, i, ctx)
                 if page is not None:
                     yield page
         finally:
-            if backend is not None and not isinstance(backend, MupdfBackend):
-                backend.close()
-            fdoc.close()
+            for problem in readers.close():
+                log.warning("%s: %s", shown, problem)
+                ctx.counters["arxiv_close_errors"] += 1
 
-    def _open(self, path: str):
-        """(MuPDF document, backend) or the PageDrop that rejects the whole file."""
+    def _open(self, path: str) -> Readers | PageDrop:
+        """The file's readers, or the PageDrop that rejects the whole file. Opening runs under the
+        page time limit, MuPDF's and (in `Readers`) pdfminer's each."""
+        limit = self.acfg.page_timeout_s
+        fdoc = None
         try:
-            fdoc = pymupdf.open(path)
+            with deadline(limit):
+                fdoc = pymupdf.open(path)
+                reject = _reject(fdoc, path)
         except Exception as e:
-            return PageDrop("corrupt_pdf", f"cannot open ({type(e).__name__}: {e})")
-        try:
-            reject = _reject(fdoc, path)
-            if reject is None:
-                if self.acfg.backend == "pymupdf":
-                    return fdoc, MupdfBackend.from_doc(fdoc)
-                return fdoc, open_backend(self.acfg.backend, path)
-        except Exception as e:
-            if _timed_out(e):
-                fdoc.close()
-                raise PageTimeout(str(e)) from e
-            encrypted = "password" in str(e).lower() or "encrypt" in type(e).__name__.lower()
-            detail = f"{self.acfg.backend} cannot open it ({type(e).__name__}: {e})"
-            reject = PageDrop("encrypted" if encrypted else "corrupt_pdf", detail)
-        fdoc.close()
+            reject = PageDrop("open_timeout", f"opening took longer than {limit:g} s") if timed_out(e) \
+                else PageDrop("corrupt_pdf", f"MuPDF cannot {'read' if fdoc else 'open'} it ({why(e)})")  # fmt: skip
+        if reject is None:
+            return Readers(fdoc, path, self.acfg.backend, lambda: deadline(limit))
+        if fdoc is not None:
+            fdoc.close()
         return reject
 
-    def _timed_page(self, doc: Document, fdoc, backend, i: int, ctx: ShardContext) -> Page | None:
+    def _timed_page(self, doc: Document, readers: Readers, i: int, ctx: ShardContext) -> Page | None:
         t0, limit = time.perf_counter(), self.acfg.page_timeout_s
         dl = None
         try:
             with deadline(limit) as dl:
-                page = self.page(doc, fdoc, backend, i)
+                page = self.page(doc, readers, i)
             ctx.counters["arxiv_pages"] += 1
+            ctx.counters["arxiv_backend_fallbacks"] += page.meta.get("backend_fallback") is not None
             ctx.counters["arxiv_ocr_pages"] += page.meta["ocr"] is not None
             ctx.counters["arxiv_scans"] += not page.meta["text_layer"]
             return page
@@ -147,33 +141,32 @@ class Extract(Step):
         ctx.drop(doc.source, doc.docid, reason, f"{display_name(doc.meta['path'])}: {detail}", step=self.name, page=i)
         return None
 
-    def page(self, doc: Document, fdoc, backend, i: int) -> Page:
+    def page(self, doc: Document, readers: Readers, i: int) -> Page:
+        fdoc = readers.fdoc
         try:
             fpage = fdoc[i]
             width, height = fpage.rect.width, fpage.rect.height
-            raw = backend.page(i)
         except Exception as e:
-            if _timed_out(e):  # pdfplumber wraps whatever pdfminer raised, our PageTimeout included
+            if timed_out(e):
                 raise PageTimeout(str(e)) from e
-            raise PageDrop("corrupt_pdf", f"cannot parse ({type(e).__name__}: {e})") from e
-        self._check(raw, width, height)
+            raise PageDrop("corrupt_pdf", f"MuPDF cannot load it ({why(e)})") from e
+        read = readers.page(i)
+        raw = read.raw
+        self._check(raw)
         words, facts = self._words(doc, fpage, raw, i)
         elements, layout = assemble(words, raw.rotated, raw.images, raw.paths, width, height, self.acfg.granularity)
         if not elements:
             raise PageDrop("empty_page", "nothing to extract")
         image, dpi = rasterize(fpage, self.cfg.render.dpi, self.cfg.render.mode, self.acfg.max_page_side_pt)
         meta = {
-            "backend": self.acfg.backend, "dpi": dpi, "pdf": display_name(Path(doc.meta["path"]).name), "pages_in_pdf": fdoc.page_count,
+            "backend": read.backend, "dpi": dpi, "pdf": display_name(Path(doc.meta["path"]).name), "pages_in_pdf": fdoc.page_count,
             "rotation": fpage.rotation, "cropbox": [round(v, 3) for v in fpage.cropbox],
             "mediabox": [round(v, 3) for v in fpage.mediabox], "glyphs": raw.glyphs, "unmapped": raw.unmapped,
-            **layout, **facts,
+            **layout, **facts, **({"backend_fallback": read.fallback} if read.fallback else {}),
         }  # fmt: skip
         return Page("arxiv", doc.docid, i, width, height, elements, image=image, meta=meta)
 
-    def _check(self, raw: RawPage, width: float, height: float) -> None:
-        if abs(raw.width - width) > 1 or abs(raw.height - height) > 1:
-            seen = f"{self.acfg.backend} sees {raw.width:g}x{raw.height:g} pt, MuPDF {width:g}x{height:g}"
-            raise PageDrop("frame_mismatch", seen)
+    def _check(self, raw: RawPage) -> None:
         if raw.glyphs > self.acfg.max_chars_per_page:
             raise PageDrop("too_many_chars", f"{raw.glyphs} characters (limit {self.acfg.max_chars_per_page})")
         if raw.glyphs and raw.unmapped > self.acfg.max_unmapped_frac * raw.glyphs:
@@ -222,16 +215,23 @@ def _reject(fdoc, path: str) -> PageDrop | None:
     if fdoc.is_repaired and not _has_eof(path):
         return PageDrop("corrupt_pdf", f"truncated: no %%EOF in the last {EOF_WINDOW} bytes and a broken xref")
     if fdoc.page_count == 0:
+        named = _page_tree_count(fdoc)
+        if named:
+            return PageDrop("corrupt_pdf", f"its page tree names {named} page(s) but none can be reached")
         return PageDrop("corrupt_pdf" if fdoc.is_repaired else "no_pages", "the document has no pages")
     return None
 
 
-def _timed_out(e: BaseException | None, depth: int = 0) -> bool:
-    if e is None or depth > 8:
-        return False
-    if isinstance(e, PageTimeout) or any(isinstance(a, PageTimeout) for a in e.args):
-        return True
-    return _timed_out(e.__cause__ or e.__context__, depth + 1)
+def _page_tree_count(fdoc) -> int:
+    """The /Count the catalog's page tree claims (0 when unreadable)."""
+    try:
+        kind, val = fdoc.xref_get_key(fdoc.pdf_catalog(), "Pages")
+        if kind == "xref":
+            kind, val = fdoc.xref_get_key(int(val.split()[0]), "Count")
+            return int(val) if kind == "int" and int(val) > 0 else 0
+    except Exception:  # a catalog this broken says nothing more
+        pass
+    return 0
 
 
 def _has_eof(path: str) -> bool:

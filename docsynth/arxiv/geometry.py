@@ -4,7 +4,7 @@ The contract (DESIGN §3) is PyMuPDF's view of a page: points, origin at the top
 the *cropbox as displayed* (after `/Rotate`), y down. `pymupdf` reports text and drawings on the
 unrotated, cropbox-relative page, so its boxes go through `page.rotation_matrix`. pdfplumber
 reports pdfminer device coordinates (mediabox-relative, rotated by pdfminer's own matrix) and
-ignores the cropbox; `PageFrame.from_plumber` undoes pdfminer's matrix back to PDF user space and
+ignores the cropbox and `/UserUnit`; `PageFrame.from_plumber` undoes pdfminer's matrix back to PDF user space and
 applies the display transform derived from the raw boxes, so both backends land on the same
 pixels of the rendered page (tests/arxiv/test_geometry.py checks all rotations and offsets).
 """
@@ -65,7 +65,18 @@ class PageFrame:
     user_to_page: Matrix  # PDF user space -> displayed top-left page space
 
     @classmethod
-    def from_boxes(cls, mediabox, cropbox, rotation) -> "PageFrame":
+    def from_boxes(cls, mediabox, cropbox, rotation, user_unit: float = 1.0) -> "PageFrame":
+        """`user_unit`: the page's /UserUnit (PDF 1.6): the size of one user-space unit in points;
+        MuPDF scales the displayed page by it, pdfminer does not."""
+        frame = cls._unscaled(mediabox, cropbox, rotation)
+        if user_unit == 1.0:
+            return frame
+        u = float(user_unit)
+        return cls(frame.width * u, frame.height * u, frame.rotation, frame.cropbox,
+                   mat_mul(frame.user_to_page, (u, 0.0, 0.0, u, 0.0, 0.0)))  # fmt: skip
+
+    @classmethod
+    def _unscaled(cls, mediabox, cropbox, rotation) -> "PageFrame":
         mb, rot = _norm_box(mediabox), _rotation(rotation)
         cb = _norm_box(cropbox) if cropbox is not None else mb
         cb = (max(cb[0], mb[0]), max(cb[1], mb[1]), min(cb[2], mb[2]), min(cb[3], mb[3]))
