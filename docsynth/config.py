@@ -204,6 +204,8 @@ class ArxivConfig:
     ocr_scope: str = "all"  # all | scans: the pages OCR is used on (scans: pages without a text layer)
     ocr_dpi: int = 300  # resolution Tesseract reads the page at (--ocr tesseract)
     ocr_lang: str = "eng"  # Tesseract language(s), e.g. "eng+deu"
+    isolate: bool = True  # read each PDF in a child process: a crash, a hang inside a C call or a memory blow-up costs one page
+    memory_limit_mb: int = 4096  # address-space limit of that child process (0: none)
 
     def __post_init__(self):
         _check_choice("arxiv.backend", self.backend, ("pdfplumber", "pymupdf"))
@@ -225,6 +227,8 @@ class ArxivConfig:
             raise ValueError("arxiv.max_page_side_pt: must be at least 72")
         if not 72 <= self.ocr_dpi <= 1200:
             raise ValueError(f"arxiv.ocr_dpi: {self.ocr_dpi} is outside [72, 1200]")
+        if self.memory_limit_mb and self.memory_limit_mb < 256:
+            raise ValueError(f"arxiv.memory_limit_mb: {self.memory_limit_mb} is below 256 (0 turns the limit off)")
         if not self.ocr_lang:
             raise ValueError("arxiv.ocr_lang: must name a Tesseract language")
 

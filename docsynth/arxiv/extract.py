@@ -78,25 +78,42 @@ class Extract(Step):
 
     def run(self, docs: Iterator[Document], ctx: ShardContext) -> Iterator[Page]:
         for doc in docs:
-            yield from self.document(doc, ctx)
+            if self.acfg.isolate:
+                from docsynth.arxiv.isolate import read_isolated
 
-    def document(self, doc: Document, ctx: ShardContext) -> Iterator[Page]:
-        path, shown = doc.meta["path"], display_name(doc.meta["path"])
-        with ctx.timer(self.name):
-            opened = self._open(path)
-        if isinstance(opened, PageDrop):
-            ctx.drop(doc.source, doc.docid, opened.reason, f"{shown}: {opened.detail}", step=self.name)
+                yield from read_isolated(self.cfg, doc, ctx)
+            else:
+                yield from self.document(doc, ctx)
+
+    def document(self, doc: Document, ctx: ShardContext, start: int = 0) -> Iterator[Page]:
+        """The pages `start`, `start + 1`, … of one PDF, in this process."""
+        readers = self.open(doc, ctx)
+        if readers is None:
             return
-        readers = opened
         try:
-            for i in range(readers.fdoc.page_count):
-                page = self._timed_page(doc, readers, i, ctx)
-                if page is not None:
-                    yield page
+            yield from self.pages(doc, readers, ctx, start)
         finally:
-            for problem in readers.close():
-                log.warning("%s: %s", shown, problem)
-                ctx.counters["arxiv_close_errors"] += 1
+            self.close(doc, readers, ctx)
+
+    def open(self, doc: Document, ctx: ShardContext) -> Readers | None:
+        """The file's readers; None when the whole file is dropped (recorded in ctx)."""
+        with ctx.timer(self.name):
+            opened = self._open(doc.meta["path"])
+        if isinstance(opened, PageDrop):
+            ctx.drop(doc.source, doc.docid, opened.reason, f"{display_name(doc.meta['path'])}: {opened.detail}", step=self.name)
+            return None
+        return opened
+
+    def pages(self, doc: Document, readers: Readers, ctx: ShardContext, start: int = 0) -> Iterator[Page]:
+        for i in range(start, readers.fdoc.page_count):
+            page = self._timed_page(doc, readers, i, ctx)
+            if page is not None:
+                yield page
+
+    def close(self, doc: Document, readers: Readers, ctx: ShardContext) -> None:
+        for problem in readers.close():
+            log.warning("%s: %s", display_name(doc.meta["path"]), problem)
+            ctx.counters["arxiv_close_errors"] += 1
 
     def _open(self, path: str) -> Readers | PageDrop:
         """The file's readers, or the PageDrop that rejects the whole file. Opening runs under the
@@ -132,8 +149,11 @@ class Extract(Step):
         except PageDrop as e:
             reason, detail = e.reason, f"page {i}: {e.detail}"
         except Exception as e:  # a bug or an input nobody foresaw: recorded, never lost, never fatal
-            log.warning("%s page %d: %s", display_name(doc.meta["path"]), i, e, exc_info=True)
-            reason, detail = "extract_error", f"page {i}: {type(e).__name__}: {e}"
+            if _out_of_memory(e):  # a library ran out: the reader's address-space limit, or the machine's memory
+                reason, detail = "memory_limit", f"page {i}: out of memory ({why(e)})"
+            else:
+                log.warning("%s page %d: %s", display_name(doc.meta["path"]), i, e, exc_info=True)
+                reason, detail = "extract_error", f"page {i}: {why(e)}"
         finally:
             ctx.timings[self.name] += time.perf_counter() - t0
         if dl is not None and dl.expired and reason != "page_timeout":  # the timeout surfaced as another error
@@ -215,23 +235,35 @@ def _reject(fdoc, path: str) -> PageDrop | None:
     if fdoc.is_repaired and not _has_eof(path):
         return PageDrop("corrupt_pdf", f"truncated: no %%EOF in the last {EOF_WINDOW} bytes and a broken xref")
     if fdoc.page_count == 0:
-        named = _page_tree_count(fdoc)
-        if named:
-            return PageDrop("corrupt_pdf", f"its page tree names {named} page(s) but none can be reached")
+        problem = _page_tree_problem(fdoc)
+        if problem:
+            return PageDrop("corrupt_pdf", problem)
         return PageDrop("corrupt_pdf" if fdoc.is_repaired else "no_pages", "the document has no pages")
     return None
 
 
-def _page_tree_count(fdoc) -> int:
-    """The /Count the catalog's page tree claims (0 when unreadable)."""
+def _out_of_memory(e: BaseException) -> bool:
+    """Python's MemoryError, or MuPDF's failed allocation (an FzError saying so)."""
+    return isinstance(e, MemoryError) or (type(e).__name__.startswith("FzError") and "malloc" in str(e).lower()) \
+        or "out of memory" in str(e).lower()  # fmt: skip
+
+
+def _page_tree_problem(fdoc) -> str | None:
+    """Why a document MuPDF finds no pages in still claims some: its tree's /Count or /Kids (None: it claims none)."""
     try:
         kind, val = fdoc.xref_get_key(fdoc.pdf_catalog(), "Pages")
-        if kind == "xref":
-            kind, val = fdoc.xref_get_key(int(val.split()[0]), "Count")
-            return int(val) if kind == "int" and int(val) > 0 else 0
+        if kind != "xref":
+            return None
+        root = int(val.split()[0])
+        kind, count = fdoc.xref_get_key(root, "Count")
+        if kind == "int" and int(count) > 0:
+            return f"its page tree names {int(count)} page(s) but none can be reached"
+        kind, kids = fdoc.xref_get_key(root, "Kids")
+        if kind == "array" and "R" in kids:
+            return "its page tree has kids but no page can be reached (too deep, cyclic or broken)"
     except Exception:  # a catalog this broken says nothing more
         pass
-    return 0
+    return None
 
 
 def _has_eof(path: str) -> bool:
