@@ -6,9 +6,11 @@ larger than `arxiv.max_page_side_pt`, so their code grid fits the vocabulary). E
 does runs under a hard deadline (`deadline`). Bad input becomes a drop with a reason, never an
 exception out of the step:
 
-  document  corrupt_pdf (unreadable, not a PDF, truncated), encrypted (needs a password), no_pages,
-            open_timeout (opening alone exceeds the page time limit)
-  page      corrupt_pdf (neither backend can parse the page), page_mismatch (pdfminer has no page
+  document  corrupt_pdf (not a PDF, truncated, a page tree nothing can reach), encrypted (needs a
+            password), no_pages, open_timeout (opening alone exceeds the page time limit),
+            unreadable_file (the file system refuses: gone, no permission)
+  page      corrupt_pdf (neither backend can parse the page), missing_page (the page tree names
+            an object the file does not hold), page_mismatch (pdfminer has no page
             matching MuPDF's and MuPDF cannot read it either), too_many_chars, no_unicode_map,
             no_text_layer, low_alignment, page_timeout, empty_page, frame_mismatch (the backends disagree
             on the page box and MuPDF cannot read it), extract_error (anything else; the detail names
@@ -122,8 +124,10 @@ class Extract(Step):
         fdoc = None
         try:
             with deadline(limit):
-                fdoc = pymupdf.open(path)
+                fdoc = _open_mupdf(path)
                 reject = _reject(fdoc, path)
+        except OSError as e:  # missing, unreadable, a folder: the file system's answer, not the PDF's
+            reject = PageDrop("unreadable_file", f"cannot read the file ({why(e)})")
         except Exception as e:
             reject = PageDrop("open_timeout", f"opening took longer than {limit:g} s") if timed_out(e) \
                 else PageDrop("corrupt_pdf", f"MuPDF cannot {'read' if fdoc else 'open'} it ({why(e)})")  # fmt: skip
@@ -170,6 +174,8 @@ class Extract(Step):
             if timed_out(e):
                 raise PageTimeout(str(e)) from e
             raise PageDrop("corrupt_pdf", f"MuPDF cannot load it ({why(e)})") from e
+        if fdoc.page_xref(i) >= fdoc.xref_length():  # MuPDF shows a blank Letter page in its place
+            raise PageDrop("missing_page", f"the page tree names object {fdoc.page_xref(i)}, which the file does not hold")
         read = readers.page(i)
         raw = read.raw
         self._check(raw)
@@ -177,7 +183,12 @@ class Extract(Step):
         elements, layout = assemble(words, raw.rotated, raw.images, raw.paths, width, height, self.acfg.granularity)
         if not elements:
             raise PageDrop("empty_page", "nothing to extract")
-        image, dpi = rasterize(fpage, self.cfg.render.dpi, self.cfg.render.mode, self.acfg.max_page_side_pt)
+        try:
+            image, dpi = rasterize(fpage, self.cfg.render.dpi, self.cfg.render.mode, self.acfg.max_page_side_pt)
+        except Exception as e:  # MuPDF can read the text of pages it cannot draw (absurd colour spaces, broken images)
+            if timed_out(e) or _out_of_memory(e):
+                raise
+            raise PageDrop("corrupt_pdf", f"MuPDF cannot render it ({why(e)})") from e
         meta = {
             "backend": read.backend, "dpi": dpi, "pdf": display_name(Path(doc.meta["path"]).name), "pages_in_pdf": fdoc.page_count,
             "rotation": fpage.rotation, "cropbox": [round(v, 3) for v in fpage.cropbox],
@@ -226,6 +237,14 @@ class Extract(Step):
         return self.ocr.page(Path(doc.meta["path"]).stem, i)
 
 
+def _open_mupdf(path: str):
+    """MuPDF takes file names as UTF-8: a name that is not (surrogate escapes) is opened from its bytes."""
+    if display_name(path) == path:
+        return pymupdf.open(path)
+    with open(path, "rb") as f:
+        return pymupdf.open(stream=f.read(), filetype="pdf")
+
+
 def _reject(fdoc, path: str) -> PageDrop | None:
     """Why a whole document is unusable, or None."""
     if not fdoc.is_pdf:
@@ -258,6 +277,8 @@ def _page_tree_problem(fdoc) -> str | None:
         kind, count = fdoc.xref_get_key(root, "Count")
         if kind == "int" and int(count) > 0:
             return f"its page tree names {int(count)} page(s) but none can be reached"
+        if fdoc.xref_get_key(root, "Type")[1] == "/Page":
+            return "the root of its page tree is a page, not a /Pages node"
         kind, kids = fdoc.xref_get_key(root, "Kids")
         if kind == "array" and "R" in kids:
             return "its page tree has kids but no page can be reached (too deep, cyclic or broken)"

@@ -9,10 +9,11 @@ another under an address-space limit (`arxiv.memory_limit_mb`) and streams event
 own pipes: the page count, each page, each drop. When it dies or stops talking for longer than
 the page time limit allows, the page it was on is dropped with what happened (`worker_crash`,
 `page_timeout`) and a new reader goes on with the next page; after `MAX_RESTARTS` deaths the
-rest of the file is dropped. Counters and timings of a reader that died are lost; its pages and
+rest of the file is dropped (`too_many_failures`). Counters and timings of a reader that died are lost; its pages and
 drops are not.
 
-`DOCSYNTH_FAULT=crash:PAGE|hang:PAGE|oom:PAGE` (read by the reader) makes it fail on that page:
+`DOCSYNTH_FAULT=crash:PAGES|hang:PAGES|oom:PAGES` (PAGES: `1` or `0,1,2`; read by the reader) makes it
+fail on those pages:
 fault injection for the tests, which cannot otherwise make MuPDF crash on demand.
 """
 
@@ -98,8 +99,8 @@ def read_isolated(cfg: C.PipelineConfig, doc: Document, ctx: ShardContext) -> It
         deaths, start = deaths + 1, run.current + 1
         if deaths >= MAX_RESTARTS:
             for i in range(start, pages):
-                ctx.drop(doc.source, doc.docid, "worker_crash", f"{where}: page {i}: not read; the reader process "
-                         f"died {deaths} times in this file", step="extract", page=i)  # fmt: skip
+                ctx.drop(doc.source, doc.docid, "too_many_failures", f"{where}: page {i}: not read; the reader process "
+                         f"died or hung {deaths} times in this file", step="extract", page=i)  # fmt: skip
             return
         if start >= pages:
             return
@@ -178,7 +179,7 @@ class _Reporting(ShardContext):
 
 def _fault(page: int, ex) -> None:
     kind, _, at = os.environ.get("DOCSYNTH_FAULT", "").partition(":")
-    if not kind or int(at or -1) != page:
+    if not kind or str(page) not in at.split(","):
         return
     if kind == "crash":
         os.kill(os.getpid(), signal.SIGSEGV)

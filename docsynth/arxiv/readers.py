@@ -141,7 +141,12 @@ class Readers:
         if abs(raw.width - w) > 1 or abs(raw.height - h) > 1:
             raise PageDrop("frame_mismatch", f"pdfplumber sees {raw.width:g}x{raw.height:g} pt, MuPDF {w:g}x{h:g}")
         ours = fingerprint(word.text for word in (*raw.words, *(x for ws in raw.rotated.values() for x in ws)))
-        theirs = fingerprint(x[4] for x in fpage.get_text("words"))
+        try:
+            theirs = fingerprint(x[4] for x in fpage.get_text("words"))
+        except Exception as e:
+            if timed_out(e):
+                raise PageTimeout(str(e)) from e
+            raise PageDrop("corrupt_pdf", f"MuPDF cannot read its text to check the pair ({why(e)})") from e
         sim = same_text(ours, theirs)
         if sim < MIN_SAME_TEXT:
             raise PageDrop("page_mismatch", f"pdfminer's page {j} and MuPDF's page {i} hold different text "
