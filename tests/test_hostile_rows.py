@@ -85,6 +85,8 @@ def test_duplicate_ids_across_files_and_shards_give_unique_keys(tmp_path):
         with tarfile.open(tar) as tf:
             metas += [json.load(tf.extractfile(m)) for m in tf.getmembers() if m.name.endswith(".meta.json")]
     assert sorted(m["key"].split("_")[1] for m in metas) == ["docs-0", "docs-1", "docs-2", "docs-f2-0", "docs-f2-1", "docs-f2-2"]
+    ids = sorted((json.loads(m["layout"])["doc"]["file"], json.loads(m["layout"])["doc"]["id"]) for m in metas)
+    assert ids == sorted([(f, i) for f in ("docs.jsonl", "docs_.jsonl") for i in ("same", "docs-1", "same")])  # kept
 
 
 @pytest.mark.parametrize("make", ["zero_bytes", "blank_lines", "zero_row_parquet"])

@@ -18,6 +18,9 @@ from docsynth.render.verify import verify_page
 from docsynth.steps import ShardContext, Step
 
 
+SOURCE_FIELDS = ("id", "url", "file", "row", "index")  # where a page's text came from (the row's own id: "id")
+
+
 class Render(Step):
     """Lays out each document within `cfg.layout`, draws it with PyMuPDF, checks and rasterizes every page."""
 
@@ -90,7 +93,8 @@ class Render(Step):
                 ctx.drop(doc.source, doc.docid, "verify_mismatch", verdict.detail(i), step=self.name, page=i)
                 return None
         meta = {**st.meta(), "font_family": plan.family, "locale": doc.meta.get("locale"), "dpi": rcfg.dpi,
-                "mode": rcfg.mode, "num_pages": len(pages), "pages_cut": doc.meta.get("pages_cut", 0)}  # fmt: skip
+                "mode": rcfg.mode, "num_pages": len(pages), "pages_cut": doc.meta.get("pages_cut", 0),
+                "doc": {k: doc.meta[k] for k in SOURCE_FIELDS if k in doc.meta}}  # fmt: skip
         with ctx.timer("render.raster"):
             image = rasterize(dlist, rcfg.dpi, rcfg.mode)
         return Page(doc.source, doc.docid, i, st.width, st.height, elements=pp.elements, image=image, meta=meta)
