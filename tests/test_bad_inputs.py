@@ -56,17 +56,20 @@ def corpus(tmp_path_factory):
     return out, index, errors
 
 
+ROW = {name: f"docs-{i}" for i, name in enumerate(["good-1", "ctl", *BAD])}  # docids are positions in docs.jsonl
+
+
 def test_each_bad_input_has_its_reason(corpus):
     _, _, errors = corpus
     by_doc = {}
     for e in errors:
         by_doc.setdefault(e["docid"], set()).add(e["reason"])
-    for docid, reason in EXPECTED.items():
-        assert reason in by_doc.get(docid, set()), (docid, by_doc.get(docid))
-    huge = next(e for e in errors if e["docid"] == "huge-word")
+    for name, reason in EXPECTED.items():
+        assert reason in by_doc.get(ROW[name], set()), (name, by_doc.get(ROW[name]))
+    huge = next(e for e in errors if e["docid"] == ROW["huge-word"])
     assert "a 200000-character word" in huge["detail"], huge
-    assert not by_doc.get("nonchar") and not by_doc.get("too-long"), "removed noncharacters; a long text is cut to fit"
-    emoji = next(e for e in errors if e["docid"] == "emoji")
+    assert not by_doc.get(ROW["nonchar"]) and not by_doc.get(ROW["too-long"]), "noncharacters removed; a long text cut to fit"
+    emoji = next(e for e in errors if e["docid"] == ROW["emoji"])
     assert "U+1F600" in emoji["detail"]
     assert any(e["reason"] == "unreadable_row" for e in errors)
     assert any("corrupt.parquet" in e["detail"] for e in errors)
@@ -91,7 +94,7 @@ def test_control_and_zero_width_characters_are_removed(corpus):
     for tar in (out / "data").glob("*.tar"):
         with tarfile.open(tar) as tf:
             for m in tf.getmembers():
-                if m.name.startswith("path_ctl_") and m.name.endswith(".meta.json"):
+                if m.name.startswith(f"path_{ROW['ctl']}_") and m.name.endswith(".meta.json"):
                     meta = json.loads(tf.extractfile(m).read())
                     text = " ".join(e["text"] for e in meta["elements"])
                     assert "\u200b" not in text and "\x07" not in text and "Tabs and" in text

@@ -80,6 +80,7 @@ class Readers:
         self.mupdf = MupdfBackend.from_doc(fdoc)
         self.plumber: PlumberBackend | None = None
         self.plumber_error: str | None = None  # why pdfplumber cannot read this file at all
+        self.close_error: str | None = None  # a failure closing pdfplumber early, reported by close()
         self._pairs: dict[int, int] | None = None
         if backend == "pdfplumber":
             self._open_plumber(open_timeout)
@@ -94,6 +95,10 @@ class Readers:
         except Exception as e:  # PageTimeout included: MuPDF reads the pages instead
             self.plumber_error = "opening took too long" if timed_out(e) else why(e)
         if self.plumber_error is not None:
+            if self.plumber is not None:
+                problem = _closed_quietly(self.plumber)
+                self.close_error = f"pdfplumber close: {problem}" if problem else None
+                self.plumber = None
             log.info("%s: pdfplumber cannot read it (%s); MuPDF reads its pages", self.path, self.plumber_error)
 
     def page(self, i: int) -> RawRead:
@@ -169,12 +174,18 @@ class Readers:
 
     def close(self) -> list[str]:
         """Close everything; what failed while closing (pdfplumber's close may parse pages again)."""
-        problems = []
+        problems = [self.close_error] if self.close_error else []
         for what, closer in (("pdfplumber", self.plumber), ("MuPDF", self.fdoc)):
-            if closer is None:
-                continue
-            try:
-                closer.close()
-            except Exception as e:  # RecursionError and friends: the pages are done, the run goes on
-                problems.append(f"{what} close: {why(e)}")
+            problem = _closed_quietly(closer) if closer is not None else None
+            if problem:
+                problems.append(f"{what} close: {problem}")
         return problems
+
+
+def _closed_quietly(closer) -> str | None:
+    """Close; what went wrong, if anything (RecursionError and friends: the pages are done, the run goes on)."""
+    try:
+        closer.close()
+    except Exception as e:
+        return why(e)
+    return None

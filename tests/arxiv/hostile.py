@@ -48,6 +48,15 @@ def untyped_page() -> pikepdf.Pdf:
     return pdf
 
 
+def untyped_tree() -> pikepdf.Pdf:
+    """No /Type anywhere in the page tree: MuPDF finds both pages, pdfminer none."""
+    pdf = _pk(2)
+    del pdf.Root.Pages.Type
+    for kid in pdf.Root.Pages.Kids:
+        del kid.Type
+    return pdf
+
+
 def user_unit() -> pikepdf.Pdf:
     """/UserUnit 2: MuPDF shows a 600x800 pt page, pdfminer a 300x400 one."""
     pdf = _pk(1)
@@ -130,7 +139,7 @@ def huge_image() -> pikepdf.Pdf:
 
 
 BUILDERS = {
-    "duplicate_kid": duplicate_kid, "untyped_page": untyped_page, "user_unit": user_unit, "inline_font": inline_font,
+    "duplicate_kid": duplicate_kid, "untyped_page": untyped_page, "untyped_tree": untyped_tree, "user_unit": user_unit, "inline_font": inline_font,
     "deep_branch": deep_branch, "deep_tree": deep_tree, "cyclic_kids": cyclic_kids, "zero_size": zero_size,
     "rotated_offset": rotated_offset, "huge_image": huge_image,
 }  # fmt: skip

@@ -23,9 +23,10 @@ BACKENDS = ["pdfplumber", "pymupdf"]
 EXPECTED = {
     "duplicate_kid": (4, {}, {}),  # page 3 is page 0's object again: pdfminer's page 0 is that page
     "untyped_page": (3, {}, {1: "page_mismatch"}),  # pdfminer skips page 1; its page 1 is MuPDF's page 2
+    "untyped_tree": (2, {}, {0: "corrupt_pdf", 1: "corrupt_pdf"}),  # pdfminer finds no pages: MuPDF reads both
     "user_unit": (1, {}, {}),
     "inline_font": (1, {}, {}),
-    "deep_branch": (1, {}, {}),  # neither reaches page 1 (MuPDF shows 1 page); pdfminer recurses out on close
+    "deep_branch": (1, {}, {0: "corrupt_pdf"}),  # MuPDF shows page 0 only; pdfminer recurses out opening it
     "cyclic_kids": (3, {}, {}),
     "zero_size": (2, {}, {0: "frame_mismatch"}),
     "rotated_offset": (2, {}, {}),
@@ -33,6 +34,7 @@ EXPECTED = {
     "missing_kid": (2, {2: "missing_page"}, {}),
     "broken_xref": (3, {}, {}),
 }
+WHY_NOT_PDFMINER = {"deep_branch": "PdfminerException: maximum recursion depth exceeded", "untyped_tree": "pdfminer finds no pages"}
 DOC_DROPS = {"deep_tree": "corrupt_pdf", "truncated_mid": "corrupt_pdf", "empty_file": "corrupt_pdf"}
 
 
@@ -57,6 +59,8 @@ def test_each_hostile_pdf_costs_only_what_it_must(hostile, name):
     assert {p.page: p.meta["backend_fallback"].split(":")[0] for p in pages if "backend_fallback" in p.meta} == fallbacks
     for p in pages:
         assert p.meta["backend"] == ("pymupdf" if p.page in fallbacks else "pdfplumber")
+        if name in WHY_NOT_PDFMINER:
+            assert p.meta["backend_fallback"] == f"corrupt_pdf: pdfplumber cannot read the file ({WHY_NOT_PDFMINER[name]})"
         if p.meta["pages_in_pdf"] <= 4:
             assert _own_words(p), (name, p.page, [e.text for e in p.elements])
     assert ctx.counters["arxiv_close_errors"] == (name == "deep_branch")  # logged and counted, never raised

@@ -74,8 +74,11 @@ def test_element_text_is_the_source_paragraph(rendered):
                 if not el.is_image:
                     parts.setdefault((page.docid, el.attrs["paragraph"]), []).append(el.text)
         assert parts
+        cut = {p.docid for p in pages if p.meta["pages_cut"]}  # their last kept paragraph may end mid-way
+        last = {d: max(i for dd, i in parts if dd == d) for d in cut}
         for (docid, i), texts in parts.items():
-            assert _rejoin(texts, sources[docid][i]) == sources[docid][i]
+            joined = _rejoin(texts, sources[docid][i])
+            assert joined == sources[docid][i] or (last.get(docid) == i and sources[docid][i].startswith(joined))
 
 
 def test_recorded_fonts_cover_their_text(rendered, pool):
