@@ -10,6 +10,8 @@ reading order, paragraphs, figures and the page raster at `render.dpi`, (c) the 
 PyMuPDF backend. Times are CPU seconds of this process (`time.process_time`, so other load on
 the machine does not count; one process = one core); the median over rounds is reported.
 Vision codes and serialization are the encode/serialize steps' cost and are not included.
+Last, the wall time of `Extract.run` with the reader process (`arxiv.isolate`, the default) against
+the same in-process, interleaved: what isolation costs per page once the reader is running.
 """
 
 from __future__ import annotations
@@ -76,6 +78,21 @@ def ours(paths: list[Path], backend: str, keep: list | None = None) -> int:
     return n
 
 
+def isolation_cost(paths: list[Path], rounds: int) -> tuple[float, float]:
+    """Wall seconds per page through `Extract.run` with the reader process (arxiv.isolate) and without,
+    interleaved, medians; the reader is started before timing (once per worker in a real run)."""
+    docs = [Document("arxiv", f"d{i}", "", {"path": str(p), "index": i}) for i, p in enumerate(paths)]
+    walls: dict[bool, list[float]] = {True: [], False: []}
+    for r in range(rounds + 1):
+        for iso in (True, False):
+            step = Extract(C.PipelineConfig(name="arxiv", arxiv=C.ArxivConfig(isolate=iso)))
+            t = time.perf_counter()
+            n = sum(1 for _ in step.run(iter(docs), ShardContext(shard=0, seed=0)))
+            if r:  # round 0 warms up (and starts the reader)
+                walls[iso].append((time.perf_counter() - t) / n)
+    return statistics.median(walls[True]), statistics.median(walls[False])
+
+
 def timed(fn) -> tuple[float, int]:
     t = time.process_time()
     n = fn()
@@ -97,8 +114,10 @@ def run(paths: list[Path], rounds: int) -> dict:
     a, b = [], []
     ours(paths, "pdfplumber", a)
     ours(paths, "pymupdf", b)
+    iso, local = isolation_cost(paths, rounds)
     return {
         "pages": pages["pdfplumber extract_words"], "rounds": rounds,
+        "isolated_wall_ms_per_page": round(1000 * iso, 2), "in_process_wall_ms_per_page": round(1000 * local, 2),
         "ms_per_page": {k: round(1000 * v, 2) for k, v in per_page.items()},
         "pages_per_s_per_core": {k: round(1 / v, 2) for k, v in per_page.items()},
         "ratio_ours_to_extract_words": round(per_page["ours (pdfplumber)"] / per_page["pdfplumber extract_words"], 3),
@@ -124,6 +143,8 @@ def main() -> int:
     print(f"  our whole page cost / raw extract_words: {res['ratio_ours_to_extract_words']:.3f}x (target <= 1.5x)")
     print(f"  PyMuPDF backend speed-up over pdfplumber backend: {res['pymupdf_speedup']:.2f}x")
     print(f"  backend agreement: {res['backend_agreement']}")
+    print(f"  reader process (arxiv.isolate): {res['isolated_wall_ms_per_page']:.2f} vs {res['in_process_wall_ms_per_page']:.2f} "
+          f"ms/page wall in-process = {res['isolated_wall_ms_per_page'] / res['in_process_wall_ms_per_page']:.3f}x")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1) + "\n")
     return 0

@@ -164,3 +164,13 @@ def _metas(out: Path):
             for m in tf.getmembers():
                 if m.name.endswith(".meta.json"):
                     yield tf.extractfile(m).read().decode()
+
+
+def test_bench_sweep_accounts_for_every_page_of_the_suite(hostile):
+    """bench/sweep.py over the suite: no crash, no hang, every page written or dropped (exit 0)."""
+    bench = Path(__file__).parents[2] / "bench" / "sweep.py"
+    out = subprocess.run([sys.executable, str(bench), str(hostile["duplicate_kid"].parent), "-j", "2", "--timeout", "120"],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert f"files {len(hostile)} " in out.stdout and "crashes 0 | hangs 0" in out.stdout
+    assert "files with pages unaccounted for 0" in out.stdout
