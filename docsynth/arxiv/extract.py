@@ -37,7 +37,7 @@ from docsynth.arxiv.align import align
 from docsynth.arxiv.assemble import assemble
 from docsynth.arxiv.backends import RawPage
 from docsynth.arxiv.deadline import PageTimeout, deadline
-from docsynth.arxiv.readers import PageDrop, Readers, timed_out, why
+from docsynth.arxiv.readers import PageDrop, Readers, reraise_timeout, timed_out, why
 from docsynth.arxiv.ocr import OcrFiles, OcrPage, line_boxes, to_points
 from docsynth.doc import Document, Page, display_name
 from docsynth.render.raster import COLORSPACES, pixmap_array
@@ -171,8 +171,7 @@ class Extract(Step):
             fpage = fdoc[i]
             width, height = fpage.rect.width, fpage.rect.height
         except Exception as e:
-            if timed_out(e):
-                raise PageTimeout(str(e)) from e
+            reraise_timeout(e)
             raise PageDrop("corrupt_pdf", f"MuPDF cannot load it ({why(e)})") from e
         if fdoc.page_xref(i) >= fdoc.xref_length():  # MuPDF shows a blank Letter page in its place
             raise PageDrop("missing_page", f"the page tree names object {fdoc.page_xref(i)}, which the file does not hold")

@@ -45,6 +45,12 @@ def timed_out(e: BaseException | None, depth: int = 0) -> bool:
     return timed_out(e.__cause__ or e.__context__, depth + 1)
 
 
+def reraise_timeout(e: BaseException) -> None:
+    """Raise our PageTimeout when `e` is one in disguise (pdfplumber wraps what pdfminer raised)."""
+    if timed_out(e):
+        raise PageTimeout(str(e)) from e
+
+
 def fingerprint(words) -> Counter:
     """A page's text as a multiset of NFKC-folded word tokens (ligatures and unmapped glyphs fold away)."""
     out = Counter()
@@ -104,7 +110,7 @@ class Readers:
     def page(self, i: int) -> RawRead:
         """MuPDF page i read by the configured backend, or by the other one (saying why); PageDrop when neither can."""
         readers = {"pdfplumber": self._plumber_page, "pymupdf": self._mupdf_page}
-        first, second = (self.primary, "pymupdf") if self.primary == "pdfplumber" else (self.primary, "pdfplumber")
+        first, second = self.primary, "pymupdf" if self.primary == "pdfplumber" else "pdfplumber"
         try:
             return RawRead(readers[first](i), first)
         except PageDrop as e:
@@ -118,8 +124,7 @@ class Readers:
         try:
             return self.mupdf.page(i)
         except Exception as e:
-            if timed_out(e):
-                raise PageTimeout(str(e)) from e
+            reraise_timeout(e)
             raise PageDrop("corrupt_pdf", f"pymupdf cannot parse it ({why(e)})") from e
 
     def _plumber_page(self, i: int) -> RawPage:
@@ -134,8 +139,7 @@ class Readers:
         try:
             raw = self.plumber.page(j)
         except Exception as e:
-            if timed_out(e):
-                raise PageTimeout(str(e)) from e
+            reraise_timeout(e)
             raise PageDrop("corrupt_pdf", f"pdfplumber cannot parse it ({why(e)})") from e
         self._check_pair(i, j, raw)
         return raw
@@ -149,8 +153,7 @@ class Readers:
         try:
             theirs = fingerprint(x[4] for x in fpage.get_text("words"))
         except Exception as e:
-            if timed_out(e):
-                raise PageTimeout(str(e)) from e
+            reraise_timeout(e)
             raise PageDrop("corrupt_pdf", f"MuPDF cannot read its text to check the pair ({why(e)})") from e
         sim = same_text(ours, theirs)
         if sim < MIN_SAME_TEXT:
