@@ -76,11 +76,16 @@ def pdftotext_available() -> bool:
     return shutil.which("pdftotext") is not None
 
 
+def parse_xhtml(out: bytes) -> ET.Element:
+    """poppler's -bbox XHTML; control characters it copies from a font's map (XML 1.0 forbids them) removed."""
+    return ET.fromstring(re.sub(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", b"", re.sub(rb"<!DOCTYPE[^>]*>", b"", out)))
+
+
 def pdftotext_lines(path: str, timeout: float = 60.0) -> list[list[tuple[str, Box]]]:
     """Per page: (text, box) of every line poppler finds, in its order."""
     out = subprocess.run(["pdftotext", "-bbox-layout", "-cropbox", "-enc", "UTF-8", str(path), "-"], capture_output=True,
                          timeout=timeout, check=True).stdout  # fmt: skip
-    root = ET.fromstring(re.sub(rb"<!DOCTYPE[^>]*>", b"", out))
+    root = parse_xhtml(out)
     pages = []
     for page in root.iter("{http://www.w3.org/1999/xhtml}page"):
         lines = []

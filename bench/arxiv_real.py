@@ -1,0 +1,211 @@
+"""Score the arXiv path on real papers against poppler, for both backends.
+
+    python bench/arxiv_real.py [PDF_DIR] [--backend pdfplumber,pymupdf] [--pages-per-file N] [--json OUT] [-v]
+
+PDF_DIR defaults to ../shared/real_pdfs (the run is skipped, exit 0, where it is absent). For every
+page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page):
+
+  line F1        our lines against `pdftotext -bbox-layout` lines, one-to-one at IoU >= 0.5 (micro)
+  BoW F1         the page's words as a multiset against poppler's words (micro; NFKC-folded)
+  order tau      pdfTeX pages only: Kendall tau between our line order and the position of each
+                 line's words in the content stream (`pdftotext -raw -bbox`, pdfTeX typesets in
+                 reading order); `perfect` is the share of those pages with no pair out of order
+  prose in fig   poppler lines of body height with >= 5 words whose centre lies in one of our
+                 figure boxes (prose swallowed as figure labels)
+  gutter         our lines that span a column gutter (found from poppler's lines) and hold poppler
+                 lines from both columns (text glued across the gutter)
+  dropped        pages dropped, by reason;  s/page: CPU seconds of the extraction per page
+
+Reference text comes from poppler, an independent implementation; boxes are compared in the
+displayed page's points (`-cropbox`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pymupdf  # noqa: E402
+
+from docsynth import config as C  # noqa: E402
+from docsynth.arxiv.agreement import match_lines, parse_xhtml, pdftotext_available, pdftotext_lines  # noqa: E402
+from docsynth.arxiv.extract import Extract  # noqa: E402
+from docsynth.doc import Document  # noqa: E402
+from docsynth.steps import ShardContext  # noqa: E402
+
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "real_pdfs"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+_WORD = re.compile(r"\w+")
+
+
+def raw_words(path: Path) -> list[list[tuple[str, tuple]]]:
+    """Per page: (word, box) in content-stream order (`pdftotext -raw -bbox`)."""
+    out = subprocess.run(["pdftotext", "-raw", "-bbox", "-cropbox", "-enc", "UTF-8", str(path), "-"],
+                         capture_output=True, timeout=120, check=True).stdout  # fmt: skip
+    root = parse_xhtml(out)
+    return [[(w.text or "", tuple(float(w.get(k)) for k in ("xMin", "yMin", "xMax", "yMax"))) for w in page.iter(f"{XHTML}word")]
+            for page in root.iter(f"{XHTML}page")]  # fmt: skip
+
+
+def tokens(text: str) -> Counter:
+    """Word tokens, NFKC-folded (a ligature glyph and its letters count the same, as in our element text)."""
+    return Counter(t.lower() for t in _WORD.findall(unicodedata.normalize("NFKC", text)))
+
+
+def gutters(ref_lines: list[tuple[str, tuple]], width: float) -> list[tuple[float, float]]:
+    """Column gutters of a page from poppler's lines: x-ranges in the middle of the page (10-90 %) at
+    least 4 pt wide that no line with 3 or more words crosses, with 8 or more such lines on each side."""
+    lines = [b for t, b in ref_lines if len(t.split()) >= 3]
+    covered = [False] * (int(width) + 2)
+    for b in lines:
+        for x in range(max(int(b[0]), 0), min(int(b[2]) + 1, len(covered))):
+            covered[x] = True
+    out, x = [], int(0.1 * width)
+    while x < 0.9 * width:
+        if covered[x]:
+            x += 1
+            continue
+        start = x
+        while x < 0.9 * width and not covered[x]:
+            x += 1
+        left = sum(b[2] <= start + 1 for b in lines)
+        right = sum(b[0] >= x - 1 for b in lines)
+        if x - start >= 4 and left >= 8 and right >= 8:
+            out.append((float(start), float(x)))
+    return out
+
+
+def kendall_tau(xs: list[float]) -> tuple[float, int]:
+    """Tau-a of a sequence against its sorted order, and the number of discordant pairs (ties count neither)."""
+    n, conc, disc = len(xs), 0, 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            if xs[i] < xs[j]:
+                conc += 1
+            elif xs[i] > xs[j]:
+                disc += 1
+    pairs = n * (n - 1) / 2
+    return (conc - disc) / pairs if pairs else 1.0, disc
+
+
+def centre_in(box, outer, pad: float = 0.0) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return outer[0] - pad <= cx <= outer[2] + pad and outer[1] - pad <= cy <= outer[3] + pad
+
+
+def order_positions(lines: list[tuple[str, tuple]], raw: list[tuple[str, tuple]]) -> list[float]:
+    """For each of our lines, the median content-stream index of the raw words inside its box that it spells."""
+    out = []
+    for text, box in lines:
+        mine = set(_WORD.findall(text.lower()))
+        idx = [k for k, (w, b) in enumerate(raw) if centre_in(b, box, 0.5) and (set(_WORD.findall(w.lower())) & mine)]
+        out.append(statistics.median(idx) if idx else None)
+    return [p for p in out if p is not None]
+
+
+def score_page(page, ref_lines, raw, pdftex: bool) -> dict:
+    ours = [(ln.text, tuple(ln.bbox)) for e in page.elements for ln in e.lines]
+    figures = [tuple(e.bbox) for e in page.elements if e.type in ("figure", "image")]
+    m = match_lines([b for _, b in ours], [b for _, b in ref_lines])
+    a, b = tokens(" ".join(t for t, _ in ours)), tokens(" ".join(t for t, _ in ref_lines))
+    common = sum((a & b).values())
+    heights = sorted(r[1][3] - r[1][1] for r in ref_lines) or [0.0]
+    body = heights[len(heights) // 2]
+    prose = [r for r in ref_lines if len(r[0].split()) >= 5 and abs((r[1][3] - r[1][1]) - body) <= 0.15 * body]
+    swallowed = sum(1 for _, box in prose if any(centre_in(box, f) for f in figures))
+    gutter = 0
+    for g0, g1 in gutters(ref_lines, page.width):
+        for _, box in ours:  # a line over the gutter holding poppler lines from both columns
+            if box[0] < g0 and box[2] > g1:
+                inside = [r for _, r in ref_lines if centre_in(r, box)]
+                gutter += any(r[2] <= g0 + 1 for r in inside) and any(r[0] >= g1 - 1 for r in inside)
+    res = {"pred": len(ours), "ref": len(ref_lines), "matched": len(m.pairs), "bow_pred": sum(a.values()),
+           "bow_ref": sum(b.values()), "bow_common": common, "swallowed": swallowed, "gutter": gutter}  # fmt: skip
+    if pdftex:
+        tau, disc = kendall_tau(order_positions(ours, raw))
+        res.update(tau=tau, discordant=disc)
+    return res
+
+
+def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict], list, float]:
+    cfg = C.PipelineConfig(name="arxiv", arxiv=C.ArxivConfig(backend=backend, isolate=False))
+    ctx = ShardContext(shard=0, seed=0)
+    doc = Document("arxiv", path.stem, "", {"path": str(path), "index": 0})
+    t = time.process_time()
+    pages = [p for p in Extract(cfg).document(doc, ctx) if max_pages is None or p.page < max_pages]
+    seconds = time.process_time() - t
+    ref, raw = pdftotext_lines(str(path)), raw_words(path)
+    with pymupdf.open(path) as d:
+        pdftex = "pdftex" in (d.metadata.get("producer") or "").lower()
+    rows = [{"file": path.name, "page": p.page, "pdftex": pdftex, **score_page(p, ref[p.page], raw[p.page], pdftex)} for p in pages]
+    drops = [d for d in ctx.drops if max_pages is None or (d.page or 0) < max_pages]
+    return rows, drops, seconds / max(len(pages), 1)
+
+
+def summarize(rows: list[dict], drops: list, spp: list[float]) -> dict:
+    s = lambda k: sum(r[k] for r in rows)  # noqa: E731
+    prec, rec = s("matched") / max(s("pred"), 1), s("matched") / max(s("ref"), 1)
+    bp, br = s("bow_common") / max(s("bow_pred"), 1), s("bow_common") / max(s("bow_ref"), 1)
+    tex = [r for r in rows if "tau" in r]
+    return {
+        "pages": len(rows), "line_f1": round(2 * prec * rec / max(prec + rec, 1e-9), 4),
+        "bow_f1": round(2 * bp * br / max(bp + br, 1e-9), 4),
+        "tau_pdftex": round(statistics.fmean(r["tau"] for r in tex), 4) if tex else None,
+        "perfect_order_pdftex": round(sum(r["discordant"] == 0 for r in tex) / len(tex), 3) if tex else None,
+        "pdftex_pages": len(tex), "prose_in_figures": s("swallowed"), "gutter_crossings": s("gutter"),
+        "dropped": dict(Counter(d.reason for d in drops).most_common()), "s_per_page": round(statistics.fmean(spp), 4),
+    }  # fmt: skip
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder", nargs="?", default=str(DEFAULT_DIR), metavar="PDF_DIR")
+    ap.add_argument("--backend", default="pdfplumber,pymupdf", help="comma-separated backends to score")
+    ap.add_argument("--pages-per-file", type=int, default=None, help="score only the first N pages of each file")
+    ap.add_argument("--json", default=None)
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every page that is not perfect")
+    args = ap.parse_args(argv)
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"skipped: {folder} does not exist")
+        return 0
+    if not pdftotext_available():
+        print("skipped: pdftotext (poppler-utils) is not installed")
+        return 0
+    paths = sorted(folder.glob("*.pdf"))
+    results = {}
+    for backend in args.backend.split(","):
+        rows, drops, spp = [], [], []
+        for path in paths:
+            r, d, t = run_file(path, backend, args.pages_per_file)
+            rows += r
+            drops += d
+            spp.append(t)
+        results[backend] = {"summary": summarize(rows, drops, spp), "pages": rows,
+                            "drops": [(d.docid, d.page, d.reason, d.detail) for d in drops]}  # fmt: skip
+        print(f"{backend}: {json.dumps(results[backend]['summary'])}")
+        if args.verbose:
+            for r in rows:
+                if r.get("discordant") or r["swallowed"] or r["gutter"] or r["matched"] < min(r["pred"], r["ref"]):
+                    print(f"  {r['file']} p{r['page']}: lines {r['matched']}/{r['pred']} pred, {r['ref']} ref; "
+                          f"discordant {r.get('discordant', '-')} swallowed {r['swallowed']} gutter {r['gutter']}")  # fmt: skip
+            for d in drops:
+                print(f"  dropped {d.docid} p{d.page}: {d.reason}: {d.detail[:160]}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
