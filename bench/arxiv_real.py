@@ -17,7 +17,9 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
   dropped        pages dropped, by reason;  s/page: CPU seconds of the extraction per page
 
 Reference text comes from poppler, an independent implementation; boxes are compared in the
-displayed page's points (`-cropbox`).
+displayed page's points (`-cropbox`). Reference lines mostly made of glyphs without a Unicode map
+(diagram and symbol fonts, which we leave out of the text and poppler prints as stray letters) are
+not counted.
 """
 
 from __future__ import annotations
@@ -114,7 +116,28 @@ def order_positions(lines: list[tuple[str, tuple]], raw: list[tuple[str, tuple]]
     return [p for p in out if p is not None]
 
 
-def score_page(page, ref_lines, raw, pdftex: bool) -> dict:
+def unmapped_boxes(path: Path) -> list[list[tuple]]:
+    """Per page: boxes of the glyphs without a Unicode map (MuPDF's U+FFFD). poppler prints something for
+    them (often garbage letters); we leave them out of the text, so reference lines made of them are
+    not counted against us."""
+    out = []
+    with pymupdf.open(path) as d:
+        for page in d:
+            raw = page.get_text("rawdict", flags=pymupdf.TEXT_MEDIABOX_CLIP)
+            rm = page.rotation_matrix
+            out.append([tuple(pymupdf.Rect(ch["bbox"]) * rm) for b in raw["blocks"] for ln in b.get("lines", ())
+                        for sp in ln["spans"] for ch in sp["chars"] if ch["c"] == "\ufffd"])  # fmt: skip
+    return out
+
+
+def mostly_unmapped(box, marks: list[tuple]) -> bool:
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1e-9)
+    covered = sum(max(0.0, min(box[2], m[2]) - max(box[0], m[0])) * max(0.0, min(box[3], m[3]) - max(box[1], m[1])) for m in marks)
+    return covered >= 0.5 * area
+
+
+def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> dict:
+    ref_lines = [r for r in ref_lines if not (marks and mostly_unmapped(r[1], marks))]
     ours = [(ln.text, tuple(ln.bbox)) for e in page.elements for ln in e.lines]
     figures = [tuple(e.bbox) for e in page.elements if e.type in ("figure", "image")]
     m = match_lines([b for _, b in ours], [b for _, b in ref_lines])
@@ -148,7 +171,9 @@ def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict
     ref, raw = pdftotext_lines(str(path)), raw_words(path)
     with pymupdf.open(path) as d:
         pdftex = "pdftex" in (d.metadata.get("producer") or "").lower()
-    rows = [{"file": path.name, "page": p.page, "pdftex": pdftex, **score_page(p, ref[p.page], raw[p.page], pdftex)} for p in pages]
+    marks = unmapped_boxes(path)
+    rows = [{"file": path.name, "page": p.page, "pdftex": pdftex, **score_page(p, ref[p.page], raw[p.page], pdftex, marks[p.page])}
+            for p in pages]  # fmt: skip
     drops = [d for d in ctx.drops if max_pages is None or (d.page or 0) < max_pages]
     return rows, drops, seconds / max(len(pages), 1)
 

@@ -31,6 +31,7 @@ class RawPage:
     unmapped: int = 0  # glyphs without a Unicode mapping ((cid:N) / U+FFFD); left out of the words
     images: list[Box] = field(default_factory=list)  # embedded raster images
     paths: list[tuple[Box, str]] = field(default_factory=list)  # vector paths: (box, hline|vline|rect|fill|curve)
+    fonts: dict[str, list[int]] = field(default_factory=dict)  # font name -> [glyphs, unmapped glyphs]
 
 
 class _Glyphs:
@@ -40,12 +41,16 @@ class _Glyphs:
         self.horiz: list = []
         self.rotated: dict[int, list] = {}
         self.n = self.unmapped = 0
+        self.fonts: dict[str, list[int]] = {}
 
     def add(self, angle: int, text: str, x0: float, y0: float, x1: float, y1: float, size: float, font: str) -> None:
         if not text.isspace():
             self.n += 1
+            counts = self.fonts.get(font) or self.fonts.setdefault(font, [0, 0])
+            counts[0] += 1
             if is_unmapped(text):  # no Unicode mapping: keep the gap, drop the glyph
                 self.unmapped += 1
+                counts[1] += 1
                 text = " "
         g = (text, x0, y0, x1, y1, size, font)
         if angle == 0:
@@ -55,7 +60,7 @@ class _Glyphs:
 
     def raw_page(self, width: float, height: float, images, paths) -> RawPage:
         rwords = {a: build_rotated_words(g, a) for a, g in self.rotated.items()}
-        return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images, paths)
+        return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images, paths, self.fonts)
 
 
 def _path_kind(box: Box, curved: bool, filled: bool) -> str:

@@ -199,8 +199,10 @@ class Extract(Step):
     def _check(self, raw: RawPage) -> None:
         if raw.glyphs > self.acfg.max_chars_per_page:
             raise PageDrop("too_many_chars", f"{raw.glyphs} characters (limit {self.acfg.max_chars_per_page})")
-        if raw.glyphs and raw.unmapped > self.acfg.max_unmapped_frac * raw.glyphs:
-            raise PageDrop("no_unicode_map", f"{raw.unmapped} of {raw.glyphs} glyphs have no Unicode mapping ((cid:N))")
+        glyphs, unmapped = text_glyphs(raw)
+        if glyphs and unmapped > self.acfg.max_unmapped_frac * glyphs:
+            raise PageDrop("no_unicode_map", f"{unmapped} of {glyphs} text glyphs have no Unicode mapping ((cid:N))"
+                                             + (f"; {raw.unmapped - unmapped} more in symbol or diagram fonts" if raw.unmapped > unmapped else ""))
 
     def _words(self, doc: Document, fpage, raw: RawPage, i: int):
         """The page's words and OCR facts: text layer, OCR aligned to it, or OCR alone (a scan)."""
@@ -258,6 +260,17 @@ def _reject(fdoc, path: str) -> PageDrop | None:
             return PageDrop("corrupt_pdf", problem)
         return PageDrop("corrupt_pdf" if fdoc.is_repaired else "no_pages", "the document has no pages")
     return None
+
+
+def text_glyphs(raw: RawPage) -> tuple[int, int]:
+    """(glyphs, unmapped glyphs) of the page's text fonts. A font none of whose glyphs maps, beside a page
+    font with more glyphs that does map, draws symbols or diagrams (XY-pic arrows, CMEX delimiters, chart
+    glyphs): its glyphs are left out of the words and out of this count. The body font never is."""
+    if not raw.fonts:
+        return raw.glyphs, raw.unmapped
+    body = max(raw.fonts.values(), key=lambda c: c[0])
+    kept = [c for c in raw.fonts.values() if c is body or c[1] < c[0]]
+    return sum(c[0] for c in kept), sum(c[1] for c in kept)
 
 
 def _out_of_memory(e: BaseException) -> bool:

@@ -267,12 +267,18 @@ def zero_pages_pdf() -> bytes:
     return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
 
 
-def cid_font_pdf() -> bytes:
-    """A Type3 font whose glyph names have no Unicode meaning and no /ToUnicode: text comes out as (cid:N)."""
+def cid_font_pdf(mapped_lines: int = 1, unmapped_lines: int = 20) -> bytes:
+    """A Type3 font whose glyph names have no Unicode meaning and no /ToUnicode: text comes out as (cid:N).
+    Default: it sets the page's body (20 lines) and one Helvetica line maps. With many mapped lines and a
+    few unmapped ones it is a symbol or diagram font beside mapped body text (XY-pic arrows, chart glyphs)."""
     glyph = b"600 0 0 0 500 700 d1 0 0 500 700 re f"
     codes = b"(\\001\\002\\003\\001\\002\\003\\001\\002 \\003\\001\\002)"
-    text = b"".join(b"BT /T3 12 Tf 72 %d Td %s Tj ET\n" % (700 - 16 * i, codes) for i in range(20))
-    text += b"BT /F1 12 Tf 72 300 Td (Only this line has a Unicode map.) Tj ET\n"
+    text = b"".join(b"BT /T3 12 Tf 72 %d Td %s Tj ET\n" % (700 - 16 * i, codes) for i in range(unmapped_lines))
+    if mapped_lines == 1:
+        text += b"BT /F1 12 Tf 72 300 Td (Only this line has a Unicode map.) Tj ET\n"
+    else:
+        body = b"(Body text that maps, set in Helvetica like any ordinary paragraph.)"
+        text += b"".join(b"BT /F1 12 Tf 72 %d Td %s Tj ET\n" % (680 - 14 * i - 16 * unmapped_lines, body) for i in range(mapped_lines))
     return raw_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -337,9 +343,10 @@ def write_fixtures(folder: str | Path, seed: int = 0) -> dict[str, Path]:
     (folder / "truncated.pdf").write_bytes(data[: int(len(data) * 0.6)])
     (folder / "zero_pages.pdf").write_bytes(zero_pages_pdf())
     (folder / "cid_font.pdf").write_bytes(cid_font_pdf())
+    (folder / "symbol_font.pdf").write_bytes(cid_font_pdf(mapped_lines=30, unmapped_lines=14))
     slow = pymupdf.open()
     slow_page(slow)
     _save(slow, folder / "slow.pdf", None)
-    for name in ("scan", "encrypted", "truncated", "zero_pages", "cid_font", "slow"):
+    for name in ("scan", "encrypted", "truncated", "zero_pages", "cid_font", "symbol_font", "slow"):
         paths[name] = folder / f"{name}.pdf"
     return paths

@@ -138,3 +138,17 @@ def test_owner_password_only_encryption_is_readable(fx, backend, tmp_path):
         doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", user_pw="")
     pages, ctx = extract(path, backend)
     assert len(pages) == 1 and not ctx.drops
+
+
+@pytest.mark.parametrize("backend", ["pdfplumber", "pymupdf"])
+def test_unmapped_symbol_fonts_beside_mapped_body_text_keep_the_page(fx, backend):
+    """A font with no Unicode map at all next to mapped body text draws symbols or diagrams (XY-pic, chart
+    glyphs): its glyphs are left out, the page is kept. When it sets the body (cid_font), the page goes."""
+    pages, ctx = extract(fx["symbol_font"], backend)
+    assert len(pages) == 1 and not ctx.drops, [d.detail for d in ctx.drops]
+    (page,) = pages
+    assert page.meta["unmapped"] > 0.05 * page.meta["glyphs"]  # over the limit on the page, under it in text fonts
+    assert all("(cid:" not in e.text and "\ufffd" not in e.text for e in page.elements)
+    assert sum("Body text that maps" in e.text for e in page.elements) >= 1
+    _, ctx = extract(fx["cid_font"], backend)
+    assert [d.reason for d in ctx.drops] == ["no_unicode_map"] and "text glyphs" in ctx.drops[0].detail
