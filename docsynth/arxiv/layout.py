@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +31,10 @@ MIN_SIDE_ITEMS = 3  # a gutter needs this many fragments on each side (a block c
 MIN_HGAP = 0.5  # points: the narrowest y-gap taken as a horizontal cut
 BUCKET = 4.0  # points: vertical bucket size for finding a word's neighbours
 LINE_SPLIT = 5.0  # font sizes: wider gaps inside a leaf's row separate lines (an equation and its number)
+ROW_ALIGNED = 0.6  # share of the sparser side's fragments level with the other side's: rows of a table
+NARROW_SIDE = 12.0  # body sizes: a side narrower than this is no text column (line or section numbers)
+CELL_FILL = 0.5  # median row width / side width below this: a side of short cells, not running text
+TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
 
 
 @dataclass(slots=True)
@@ -81,6 +86,7 @@ class TLine:
 class Leaf:
     items: list  # Frag | BlockItem
     col: Box
+    tabular: bool = False  # inside a table (a column cut was refused): one line per cell, rows in order
     lines: list[TLine] = field(default_factory=list)
     blocks: list[BlockItem] = field(default_factory=list)
 
@@ -173,6 +179,53 @@ def _vertical_cuts(items: list, gutter: float) -> list[float]:
     return cuts
 
 
+def _tabular(left: list, right: list, body: float) -> bool:
+    """Whether the two sides of a would-be gutter are one table, table of contents or numbered listing
+    rather than two text columns: the text of the side with fewer fragments is level, row by row, with
+    the other side's, and one side is narrower than any text column (line or section numbers) or is made
+    of short cells beside something other than a column of prose (figure labels beside a column line up
+    by chance). Two columns of prose line up too, on a baseline grid, but both are wide and full."""
+    lf = [it for it in left if isinstance(it, Frag)]
+    rf = [it for it in right if isinstance(it, Frag)]
+    if len(lf) < 2 or len(rf) < 2:
+        return False
+    small, big = sorted((lf, rf), key=len)
+    if _aligned([f.bbox for f in small], sorted((f.bbox for f in big), key=lambda b: b[1])) < ROW_ALIGNED:
+        return False
+    extents = [box_union(f.bbox for f in side) for side in (lf, rf)]
+    widths = [e[2] - e[0] for e in extents]
+    if min(widths) < NARROW_SIDE * body:
+        return True
+    fills = [_row_fill(_rows(side), e) for side, e in zip((lf, rf), extents)]
+    cells, other = (0, 1) if fills[0] <= fills[1] else (1, 0)
+    prose = widths[other] >= TEXT_COLUMN * body and fills[other] >= PROSE_FILL
+    return fills[cells] < CELL_FILL and not prose
+
+
+def _rows(frags: list) -> list[Box]:
+    """The boxes of a side's text rows (fragments level with each other), top to bottom."""
+    rows: dict[int, list] = {}
+    for f, r in zip(frags, assign_rows(frags)):
+        rows.setdefault(r, []).append(f.bbox)
+    return sorted((box_union(bs) for bs in rows.values()), key=lambda b: b[1])
+
+
+def _aligned(rows: list[Box], others: list[Box]) -> float:
+    """Share of `rows` level (half the shorter height) with one of `others`."""
+    tops = [b[1] for b in others]
+    n = 0
+    for r in rows:
+        hi = bisect_right(tops, r[3])
+        n += any(_overlap(r, o) >= 0.5 for o in others[max(0, hi - 8) : hi])
+    return n / len(rows)
+
+
+def _row_fill(rows: list[Box], extent: Box) -> float:
+    """Median width of a side's rows over the side's width: about 1 for prose, small for a column of cells."""
+    fills = sorted((r[2] - r[0]) / max(extent[2] - extent[0], 1e-6) for r in rows)
+    return fills[len(fills) // 2]
+
+
 def _widest_hgap(items: list) -> float | None:
     """y of the middle of the widest horizontal gap (at least MIN_HGAP), or None."""
     items = sorted(items, key=lambda it: it.bbox[1])
@@ -185,28 +238,41 @@ def _widest_hgap(items: list) -> float | None:
     return best_y
 
 
+def _column_cuts(region: list, cuts: list[float], body: float) -> list[float]:
+    """The cuts that separate text columns: a cut between the columns of a table is dropped, so the
+    table is read row by row (its region then splits at the gaps between rows)."""
+    keep, edges = [], [float("-inf"), *cuts, float("inf")]
+    for k, x in enumerate(cuts):  # each cut judged on the parts beside it
+        left = [it for it in region if edges[k] <= (it.bbox[0] + it.bbox[2]) / 2 < x]
+        right = [it for it in region if x <= (it.bbox[0] + it.bbox[2]) / 2 < edges[k + 2]]
+        if not _tabular(left, right, body):
+            keep.append(x)
+    return keep
+
 def xy_cut(items: list, gutter: float) -> list[Leaf]:
     """Leaves in reading order. Iterative (an explicit stack) so a tall page cannot hit the recursion limit."""
     if not items:
         return []
     leaves: list[Leaf] = []
-    stack = [(items, box_union(it.bbox for it in items))]
+    stack = [(items, box_union(it.bbox for it in items), False)]
     while stack:
-        region, col = stack.pop()
-        cuts = _vertical_cuts(region, gutter) if len(region) > 1 else []
+        region, col, tabular = stack.pop()
+        found = _vertical_cuts(region, gutter) if len(region) > 1 else []
+        cuts = _column_cuts(region, found, gutter / GUTTER) if found else []
+        tabular = tabular or len(cuts) < len(found)
         if cuts:
             edges = [float("-inf"), *cuts, float("inf")]
             parts = [[it for it in region if lo <= (it.bbox[0] + it.bbox[2]) / 2 < hi] for lo, hi in zip(edges, edges[1:])]
             parts = [p for p in parts if p]
-            stack.extend((p, box_union(it.bbox for it in p)) for p in reversed(parts))
+            stack.extend((p, box_union(it.bbox for it in p), tabular) for p in reversed(parts))
             continue
         y = _widest_hgap(region) if len(region) > 1 else None
         if y is None:
-            leaves.append(Leaf(region, col))
+            leaves.append(Leaf(region, col, tabular))
             continue
         top = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 < y]
         bottom = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 >= y]
-        stack.extend([(bottom, col), (top, col)])
+        stack.extend([(bottom, col, tabular), (top, col, tabular)])
     return leaves
 
 
@@ -222,8 +288,9 @@ def leaf_lines(leaf: Leaf, index: int) -> None:
     for r, frs in sorted(rows.items(), key=lambda kv: min((f.bbox[1] + f.bbox[3]) / 2 for f in kv[1])):
         frs.sort(key=lambda f: f.bbox[0])
         cur = list(frs[0].words)
+        split = 0.0 if leaf.tabular else LINE_SPLIT  # a table's cells are lines of their own
         for f in frs[1:]:
-            if f.bbox[0] - cur[-1].bbox[2] > LINE_SPLIT * max(f.words[0].size, cur[-1].size):
+            if f.bbox[0] - cur[-1].bbox[2] > split * max(f.words[0].size, cur[-1].size):
                 lines.append(TLine(cur, box_union(w.bbox for w in cur), index, leaf.col, r))
                 cur = []
             cur.extend(f.words)

@@ -91,3 +91,27 @@ def test_bulleted_items_are_list_elements():
             x = words[-1].bbox[2] + 3
     elements, _ = assemble(words, {}, [], [], W, H, "para")
     assert [(e.type, e.text) for e in elements] == [("list", "• first item here"), ("list", "• second item"), ("list", "• third")]
+
+
+def test_tables_contents_and_numbered_listings_are_read_row_by_row():
+    """A results table, a table of contents and a listing with line numbers: their column gaps are no
+    gutters (rows line up and one side is narrow or short cells), so rows come out in order, a cell a line."""
+    table = []
+    for r, (name, a, b) in enumerate([("Model", "Acc", "F1"), ("Baseline", "71.2", "0.64"), ("Ours", "80.5", "0.77"),
+                                      ("Ours+aug", "82.0", "0.79"), ("Oracle", "90.1", "0.88")]):  # fmt: skip
+        table += [word(name, 100, 100 + 14 * r), word(a, 260, 100 + 14 * r), word(b, 400, 100 + 14 * r)]
+    lines = texts(reading_order(table, [], 9.0))
+    assert lines == ["Model", "Acc", "F1", "Baseline", "71.2", "0.64", "Ours", "80.5", "0.77", "Ours+aug", "82.0", "0.79",
+                     "Oracle", "90.1", "0.88"]  # fmt: skip
+    toc = []
+    for r, (num, title, page) in enumerate([("1", "Introduction", "3"), ("2", "Related", "5"), ("2.1", "Tokenizers", "6"),
+                                            ("3", "Method", "9"), ("4", "Results", "12")]):  # fmt: skip
+        toc += [word(num, 72, 100 + 14 * r), word(title, 100, 100 + 14 * r), word(page, 520, 100 + 14 * r)]
+    assert texts(reading_order(toc, [], 9.0))[:6] == ["1", "Introduction", "3", "2", "Related", "5"]
+    listing = [w for r in range(6) for w in (word(str(r + 1), 60, 100 + 12 * r), word(f"call_{r}(x, y)", 80, 100 + 12 * r))]
+    assert texts(reading_order(listing, [], 9.0))[:4] == ["1", "call_0(x, y)", "2", "call_1(x, y)"]
+
+
+def test_two_columns_of_prose_on_one_baseline_grid_are_still_columns():
+    words = column(60, 100, 8, "L") + column(305, 100, 8, "R")  # rows level across the gutter, both full
+    assert [ln[0] for ln in texts(reading_order(words, [], 9.0))] == ["L"] * 8 + ["R"] * 8
