@@ -29,7 +29,7 @@ bench: install
 	$(PY) bench/loss.py
 	$(PY) bench/loader.py
 	$(PY) bench/arxiv.py
-	if [ -d ../shared/real_pdfs ]; then $(PY) bench/sweep.py ../shared/real_pdfs; fi
+	if [ -d ../shared/real_pdfs ]; then $(PY) bench/sweep.py ../shared/real_pdfs && $(PY) bench/arxiv_real.py ../shared/real_pdfs; fi
 	$(PY) bench/scale.py
 
 # On a machine with an NVIDIA GPU: CUDA tests, CUDA benchmarks, a gpu-small run (scripts/gpu_check.sh).
