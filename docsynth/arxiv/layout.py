@@ -86,7 +86,12 @@ class TLine:
 class Leaf:
     items: list  # Frag | BlockItem
     col: Box
-    tabular: bool = False  # inside a table (a column cut was refused): one line per cell, rows in order
+    table: int | None = None  # the region whose column cut was refused (a table, TOC or listing): its id
+
+    @property
+    def tabular(self) -> bool:
+        """Inside such a region: one line per cell, rows in order."""
+        return self.table is not None
     lines: list[TLine] = field(default_factory=list)
     blocks: list[BlockItem] = field(default_factory=list)
 
@@ -254,26 +259,53 @@ def xy_cut(items: list, gutter: float) -> list[Leaf]:
     if not items:
         return []
     leaves: list[Leaf] = []
-    stack = [(items, box_union(it.bbox for it in items), False)]
+    stack: list[tuple[list, Box, int | None]] = [(items, box_union(it.bbox for it in items), None)]  # region, column, table
+    tables = 0
     while stack:
-        region, col, tabular = stack.pop()
+        region, col, table = stack.pop()
         found = _vertical_cuts(region, gutter) if len(region) > 1 else []
         cuts = _column_cuts(region, found, gutter / GUTTER) if found else []
-        tabular = tabular or len(cuts) < len(found)
+        if table is None and found and not cuts:  # every cut refused: the region is a table, TOC or listing
+            table, tables = tables, tables + 1
         if cuts:
             edges = [float("-inf"), *cuts, float("inf")]
             parts = [[it for it in region if lo <= (it.bbox[0] + it.bbox[2]) / 2 < hi] for lo, hi in zip(edges, edges[1:])]
             parts = [p for p in parts if p]
-            stack.extend((p, box_union(it.bbox for it in p), tabular) for p in reversed(parts))
+            stack.extend((p, box_union(it.bbox for it in p), table) for p in reversed(parts))
             continue
         y = _widest_hgap(region) if len(region) > 1 else None
         if y is None:
-            leaves.append(Leaf(region, col, tabular))
+            leaves.append(Leaf(region, col, table))
             continue
         top = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 < y]
         bottom = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 >= y]
-        stack.extend([(bottom, col, tabular), (top, col, tabular)])
+        stack.extend([(bottom, col, table), (top, col, table)])
+    return _trim_tables(leaves, gutter)
+
+
+def _trim_tables(leaves: list[Leaf], gutter: float) -> list[Leaf]:
+    """A table runs from its first to its last leaf with cells side by side (a row holding two fragments
+    a gutter apart); leaves of its region before or after those (a paragraph above it) are text again."""
+    spans: dict[int, list[int]] = {}
+    for i, leaf in enumerate(leaves):
+        if leaf.table is not None and _has_cells(leaf, gutter):
+            spans.setdefault(leaf.table, []).append(i)
+    for i, leaf in enumerate(leaves):
+        if leaf.table is not None and not (leaf.table in spans and spans[leaf.table][0] <= i <= spans[leaf.table][-1]):
+            leaf.table = None
     return leaves
+
+
+def _has_cells(leaf: Leaf, gutter: float) -> bool:
+    frags = [it for it in leaf.items if isinstance(it, Frag)]
+    rows: dict[int, list] = {}
+    for f, r in zip(frags, assign_rows(frags)):
+        rows.setdefault(r, []).append(f.bbox)
+    for boxes in rows.values():
+        boxes.sort()
+        if any(b[0] - a[2] >= gutter for a, b in zip(boxes, boxes[1:])):
+            return True
+    return False
 
 
 def leaf_lines(leaf: Leaf, index: int) -> None:

@@ -24,6 +24,7 @@ import re
 from collections import Counter
 
 from docsynth.arxiv.layout import Leaf, TLine
+from docsynth.arxiv.tables import table_element
 from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
 from docsynth.doc import Element, Line, Word, box_union
 
@@ -173,11 +174,25 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
         if isinstance(item, TLine):
             run.append(item)
             continue
-        out.extend(_text_elements(run, body, height, granularity))
+        for table, lines in _by_table(run, leaves):
+            element = table_element(lines, to_line, _font) if table is not None else None
+            out.extend([element] if element is not None else _text_elements(lines, body, height, granularity))
         run = []
         if item is not None:
             out.append(blocks[item])
     return out
+
+
+def _by_table(lines: list[TLine], leaves: list[Leaf]) -> list[tuple[int | None, list[TLine]]]:
+    """Consecutive lines grouped by the table region their leaf belongs to (None: running text)."""
+    groups: list[tuple[int | None, list[TLine]]] = []
+    for ln in lines:
+        table = leaves[ln.leaf].table
+        if groups and groups[-1][0] == table:
+            groups[-1][1].append(ln)
+        else:
+            groups.append((table, [ln]))
+    return groups
 
 
 def _text_elements(lines: list[TLine], body: float, height: float, granularity: str) -> list[Element]:

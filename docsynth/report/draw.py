@@ -23,6 +23,8 @@ TYPE_COLORS: dict[str, tuple[int, int, int]] = {  # element type -> RGB (matplot
     "header": (127, 127, 127),
     "footer": (127, 127, 127),
     "line": (188, 189, 34),
+    "table": (230, 171, 2),
+    "code": (102, 102, 102),
     "figure": (44, 160, 44),
     "image": (44, 160, 44),
 }

@@ -6,7 +6,7 @@ from docsynth.arxiv.assemble import assemble
 from docsynth.arxiv.figures import find_figures
 from docsynth.arxiv.layout import fragments, reading_order
 from docsynth.arxiv.paragraphs import join_text
-from docsynth.arxiv.words import BOLD, PWord, build_words
+from docsynth.arxiv.words import BOLD, MATH_CHARS, PWord, build_words
 
 W, H = 612.0, 792.0
 
@@ -115,3 +115,34 @@ def test_tables_contents_and_numbered_listings_are_read_row_by_row():
 def test_two_columns_of_prose_on_one_baseline_grid_are_still_columns():
     words = column(60, 100, 8, "L") + column(305, 100, 8, "R")  # rows level across the gutter, both full
     assert [ln[0] for ln in texts(reading_order(words, [], 9.0))] == ["L"] * 8 + ["R"] * 8
+
+
+RESULTS = [("Model", "Acc", "F1"), ("Baseline", "71.2", "0.64"), ("Ours", "80.5", "0.77"), ("Oracle", "90.1", "0.88")]
+
+
+def test_a_table_becomes_one_table_element_with_its_grid():
+    words = column(60, 80, 4, "P")  # a paragraph above the table
+    for r, row in enumerate(RESULTS):
+        words += [word(t, x, 160 + 14 * r) for t, x in zip(row, (100, 260, 400))]
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert elements.index(table) == len(elements) - 1  # after the paragraph, in reading order
+    assert table.text == "\n".join(" | ".join(row) for row in RESULTS)
+    assert (table.attrs["rows"], table.attrs["cols"]) == (4, 3)
+    cells = {(c["row"], c["col"]): c for c in table.attrs["cells"]}
+    assert cells[(2, 1)]["text"] == "80.5" and cells[(2, 1)]["colspan"] == 1 and cells[(2, 1)]["bbox"][1] == 188
+    assert [ln.text for ln in table.lines] == [t for row in RESULTS for t in row]  # a line per cell, row-major
+
+
+def test_numbered_lines_and_formulas_in_columns_stay_text():
+    toc = [w for r, (n, t) in enumerate([("1", "Introduction"), ("2", "Method"), ("2.1", "Data"), ("3", "Results")])
+           for w in (word(n, 72, 100 + 14 * r), word(t, 100, 100 + 14 * r), word(str(3 * r + 1), 520, 100 + 14 * r))]  # fmt: skip
+    elements, _ = assemble(toc, {}, [], [], W, H, "para")
+    assert not [e for e in elements if e.type == "table"]
+    assert " ".join(e.text for e in elements).startswith("1 Introduction 1 2 Method 4")
+    system = [w for r, (a, b) in enumerate([("x+y=", "∑∫∂α"), ("x−y=", "∇∏βγ"), ("2x=", "∂∑∫δ")])
+              for w in (word(a, 100, 100 + 14 * r), word("⇔", 200, 100 + 14 * r), word(b, 300, 100 + 14 * r))]  # fmt: skip
+    for w in system:  # as build_words counts them: math code points (or a math font's glyphs)
+        w.math_chars = len(MATH_CHARS.findall(w.text))
+    elements, _ = assemble(system, {}, [], [], W, H, "para")
+    assert not [e for e in elements if e.type == "table"]
