@@ -15,6 +15,10 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
   gutter         our lines that span a column gutter (found from poppler's lines) and hold poppler
                  lines from both columns (text glued across the gutter)
   dropped        pages dropped, by reason;  s/page: CPU seconds of the extraction per page
+  table cells    cells of our `table` elements, and the share agreeing (text at the same row and
+                 column, grids aligned by their most common offset) with PyMuPDF's `find_tables`
+                 on the table it finds at the same place: an independent reference, right on ruled
+                 tables (ours that it does not find count as disagreeing)
 
 Reference text comes from poppler, an independent implementation; boxes are compared in the
 displayed page's points (`-cropbox`). Reference lines mostly made of glyphs without a Unicode map
@@ -161,6 +165,59 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> d
     return res
 
 
+def _norm(text: str | None) -> str:
+    """Letters and digits only: PyMuPDF's table text sometimes breaks a decimal point onto its own line."""
+    return "".join(_WORD.findall(unicodedata.normalize("NFKC", text or "").lower()))
+
+
+def _text_rows(rows: list[list[str | None]]) -> dict[tuple[int, int], str]:
+    """PyMuPDF's grid by text rows: a ruled row whose cells hold k lines (an unruled block inside one
+    rule) becomes k rows, line j of each cell in row j."""
+    grid, r0 = {}, 0
+    for row in rows:
+        split = [[t for t in map(_norm, (v or "").split("\n")) if t] for v in row]
+        for c, lines in enumerate(split):
+            for j, line in enumerate(lines):
+                grid[(r0 + j, c)] = line
+        r0 += max((len(x) for x in split), default=1)
+    return grid
+
+
+def table_agreement(page, fpage) -> tuple[int, int, int]:
+    """(our table cells, cells agreeing with PyMuPDF's `find_tables`, tables compared) on one page.
+
+    A table of ours is compared with the PyMuPDF table overlapping it most (IoU >= 0.3); its cells are
+    matched to PyMuPDF's by text, the most common (row, column) offset between matches aligns the two
+    grids (header rows may be cut differently), and a cell agrees when PyMuPDF's grid (split into text
+    rows) holds the same text at its row and column after that offset."""
+    from collections import Counter as Count
+
+    from docsynth.arxiv.geometry import iou
+
+    ours = [e for e in page.elements if e.type == "table"]
+    if not ours:
+        return 0, 0, 0
+    theirs = [(tuple(t.bbox), t.extract()) for t in fpage.find_tables().tables]
+    total = agree = compared = 0
+    for e in ours:
+        cells = e.attrs["cells"]
+        total += len(cells)
+        best = max(theirs, key=lambda t: iou(t[0], tuple(e.bbox)), default=None)
+        if best is None or iou(best[0], tuple(e.bbox)) < 0.3:
+            continue
+        compared += 1
+        grid = _text_rows(best[1])
+        where: dict[str, list] = {}
+        for rc, v in grid.items():
+            where.setdefault(v, []).append(rc)
+        offsets = Count((r - c["row"], k - c["col"]) for c in cells for r, k in where.get(_norm(c["text"]), ()))
+        if not offsets:
+            continue
+        dr, dc = offsets.most_common(1)[0][0]
+        agree += sum(grid.get((c["row"] + dr, c["col"] + dc)) == _norm(c["text"]) for c in cells)
+    return total, agree, compared
+
+
 def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict], list, float]:
     cfg = C.PipelineConfig(name="arxiv", arxiv=C.ArxivConfig(backend=backend, isolate=False))
     ctx = ShardContext(shard=0, seed=0)
@@ -174,6 +231,9 @@ def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict
     marks = unmapped_boxes(path)
     rows = [{"file": path.name, "page": p.page, "pdftex": pdftex, **score_page(p, ref[p.page], raw[p.page], pdftex, marks[p.page])}
             for p in pages]  # fmt: skip
+    with pymupdf.open(path) as d:
+        for row, p in zip(rows, pages):
+            row["table_cells"], row["table_cells_agree"], row["tables_compared"] = table_agreement(p, d[p.page])
     drops = [d for d in ctx.drops if max_pages is None or (d.page or 0) < max_pages]
     return rows, drops, seconds / max(len(pages), 1)
 
@@ -190,6 +250,8 @@ def summarize(rows: list[dict], drops: list, spp: list[float]) -> dict:
         "perfect_order_pdftex": round(sum(r["discordant"] == 0 for r in tex) / len(tex), 3) if tex else None,
         "pdftex_pages": len(tex), "prose_in_figures": s("swallowed"), "gutter_crossings": s("gutter"),
         "dropped": dict(Counter(d.reason for d in drops).most_common()), "s_per_page": round(statistics.fmean(spp), 4),
+        "table_cells": s("table_cells"), "tables_compared": s("tables_compared"),
+        "table_cells_agree_pymupdf": round(s("table_cells_agree") / max(s("table_cells"), 1), 3),
     }  # fmt: skip
 
 
