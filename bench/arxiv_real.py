@@ -7,8 +7,8 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
 
   line F1        our lines against `pdftotext -bbox-layout` lines, one-to-one at IoU >= 0.5 (micro)
   BoW F1         the page's words as a multiset against poppler's words (micro; NFKC-folded)
-  order tau      pdfTeX pages only: Kendall tau between our line order and the position of each
-                 line's words in the content stream (`pdftotext -raw -bbox`, pdfTeX typesets in
+  order tau      pdfTeX pages only: Kendall tau between our line order (figure labels left out:
+                 they have no reading order) and the position of each line's words in the content stream (`pdftotext -raw -bbox`, pdfTeX typesets in
                  reading order); `perfect` is the share of those pages with no pair out of order
   prose in fig   poppler lines of body height with >= 5 words whose centre lies in one of our
                  figure boxes (prose swallowed as figure labels)
@@ -159,8 +159,9 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> d
                 gutter += any(r[2] <= g0 + 1 for r in inside) and any(r[0] >= g1 - 1 for r in inside)
     res = {"pred": len(ours), "ref": len(ref_lines), "matched": len(m.pairs), "bow_pred": sum(a.values()),
            "bow_ref": sum(b.values()), "bow_common": common, "swallowed": swallowed, "gutter": gutter}  # fmt: skip
-    if pdftex:
-        tau, disc = kendall_tau(order_positions(ours, raw))
+    if pdftex:  # the labels inside a figure have no reading order: left out
+        flow = [(ln.text, tuple(ln.bbox)) for e in page.elements if e.type not in ("figure", "image") for ln in e.lines]
+        tau, disc = kendall_tau(order_positions(flow, raw))
         res.update(tau=tau, discordant=disc)
     return res
 
