@@ -87,13 +87,13 @@ class Extract(Step):
             else:
                 yield from self.document(doc, ctx)
 
-    def document(self, doc: Document, ctx: ShardContext, start: int = 0) -> Iterator[Page]:
-        """The pages `start`, `start + 1`, … of one PDF, in this process."""
+    def document(self, doc: Document, ctx: ShardContext) -> Iterator[Page]:
+        """The pages of one PDF, read in this process (the reader process runs the same pieces)."""
         readers = self.open(doc, ctx)
         if readers is None:
             return
         try:
-            yield from self.pages(doc, readers, ctx, start)
+            yield from self.pages(doc, readers, ctx)
         finally:
             self.close(doc, readers, ctx)
 
@@ -106,8 +106,8 @@ class Extract(Step):
             return None
         return opened
 
-    def pages(self, doc: Document, readers: Readers, ctx: ShardContext, start: int = 0) -> Iterator[Page]:
-        for i in range(start, readers.fdoc.page_count):
+    def pages(self, doc: Document, readers: Readers, ctx: ShardContext) -> Iterator[Page]:
+        for i in range(readers.fdoc.page_count):
             page = self._timed_page(doc, readers, i, ctx)
             if page is not None:
                 yield page
