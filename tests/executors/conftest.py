@@ -7,9 +7,11 @@ import pytest
 SMALL = ["layout.page_sizes=a5", "render.dpi=48", "layout.max_pages=3", "source.paragraphs=2,6"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster():
-    """One 2-CPU Ray cluster for every test (ray.init costs seconds); yields its address for CLI drivers."""
+    """One 2-CPU Ray cluster for a module's tests (ray.init costs seconds); yields its address for CLI
+    drivers. Shut down when the module ends: Ray's threads must not be alive when later tests fork
+    (tests/model forks DDP ranks; a fork beside gRPC threads can deadlock)."""
     ray = pytest.importorskip("ray")
     ctx = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     yield ctx.address_info["gcs_address"]

@@ -173,6 +173,10 @@ def _torchrun(world: int, *argv: str) -> None:
         p.start()
     for p in procs:
         p.join(300)
+    for p in procs:  # a rank still running after the wait is hung: end it, or the test process never exits
+        if p.is_alive():
+            p.kill()
+            p.join(10)
     assert [p.exitcode for p in procs] == [0] * world
 
 
