@@ -35,6 +35,7 @@ NUMBERED = re.compile(r"^((\d+|[A-Z])(\.\d+)*\.?|[IVX]+\.)\s+\S")
 HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
 FOOTNOTE_SIZE = 0.92  # footnotes are at most this fraction of the body size
+DISPLAY_GAP = 0.6  # body sizes: math paragraphs closer than this are pieces of one displayed formula
 
 
 def _frac_math(ln: TLine) -> float:
@@ -195,12 +196,38 @@ def _by_table(lines: list[TLine], leaves: list[Leaf]) -> list[tuple[int | None, 
     return groups
 
 
+def merge_displays(paras: list[list[TLine]], types: list[str], body: float) -> tuple[list[list[TLine]], list[str]]:
+    """One `math` element per displayed formula: consecutive math paragraphs of one column that touch
+    (a gap under DISPLAY_GAP body sizes: a fraction's numerator and denominator, limits under an
+    operator, the rows of a cases block) and an equation number beside them become one. Its lines are
+    put in content-stream order, the order the formula was typeset in, where the stream gives it."""
+    out_p: list[list[TLine]] = []
+    out_t: list[str] = []
+    for para, kind in zip(paras, types):
+        if out_p and out_t[-1] == "math" and (kind == "math" or EQNO.fullmatch(" ".join(ln.text for ln in para).strip())) \
+                and para[0].col == out_p[-1][-1].col and _touches(out_p[-1], para, body):  # fmt: skip
+            out_p[-1] = out_p[-1] + para
+            continue
+        out_p.append(list(para))
+        out_t.append(kind)
+    for para, kind in zip(out_p, out_t):
+        if kind == "math" and all(w.seq >= 0 for ln in para for w in ln.words):
+            para.sort(key=lambda ln: min(w.seq for w in ln.words))
+    return out_p, out_t
+
+
+def _touches(a: list[TLine], b: list[TLine], body: float) -> bool:
+    top, bottom = min(ln.bbox[1] for ln in b), max(ln.bbox[3] for ln in a)
+    return top - bottom < DISPLAY_GAP * body
+
+
 def _text_elements(lines: list[TLine], body: float, height: float, granularity: str) -> list[Element]:
     if not lines:
         return []
     paras = group_paragraphs(lines, body)
     maths = [is_math_line(p[0], body) for p in paras]
     types = _types(paras, maths, body, height)
+    paras, types = merge_displays(paras, types, body)
     if granularity == "line":
         return [text_element("line", [ln], {"role": t}) for p, t in zip(paras, types) for ln in p]
     return [text_element(t, p, {}) for p, t in zip(paras, types)]

@@ -54,6 +54,7 @@ class PWord:
     style: int  # BOLD | ITALIC | MATH | MONO bits of that font
     math_chars: int = 0  # glyphs in a math font or in a math code point range
     ocr: float | None = None  # OCR pages: 1 matched (PDF text), OCR confidence (OCR only), 0 (PDF only)
+    seq: int = -1  # place in the content stream (build_words' order); -1: unknown (OCR, rotated, hand-made)
 
     @property
     def height(self) -> float:
@@ -95,6 +96,8 @@ def build_words(glyphs) -> list[PWord]:
             wx0, wy0, wx1, wy1, wsize, wfont, wmath = x0, y0, x1, y1, size, fontname, 0
     if parts:
         words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath))
+    for k, w in enumerate(words):
+        w.seq = k
     return words
 
 

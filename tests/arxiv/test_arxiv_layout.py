@@ -146,3 +146,17 @@ def test_numbered_lines_and_formulas_in_columns_stay_text():
         w.math_chars = len(MATH_CHARS.findall(w.text))
     elements, _ = assemble(system, {}, [], [], W, H, "para")
     assert not [e for e in elements if e.type == "table"]
+
+
+def test_a_displayed_formula_in_pieces_is_one_math_element_in_stream_order():
+    """`min` with its limit `x` below it, set as two rows: one math element, its lines in the order they
+    were typeset (the content stream), not top to bottom."""
+    words = column(60, 80, 3, "P")  # prose above, then the display in the same column
+    top = [PWord("min", (120, 130, 138, 140), 10.0, "CMMI", 0, 3), PWord("F(x)=λg(x)", (142, 130, 200, 140), 10.0, "CMMI", 0, 10)]
+    limit = PWord("x∈Ω", (124, 140.5, 136, 147), 7.0, "CMMI", 0, 3)
+    for k, w in enumerate(words + [limit] + top):  # the limit is typeset before the operator's row
+        w.seq = k
+    elements, _ = assemble(words + top + [limit], {}, [], [], W, H, "para")
+    maths = [e for e in elements if e.type == "math"]
+    assert len(maths) == 1, [(e.type, e.text) for e in elements]
+    assert [ln.text for ln in maths[0].lines] == ["x∈Ω", "min F(x)=λg(x)"]
