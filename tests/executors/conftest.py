@@ -34,9 +34,10 @@ def tiny_assets(tmp_path_factory):
     return SMALL + [f"vision.checkpoint={root / 'vt.pt'}", f"tokens.tokenizer={root / 'tok.json'}"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def s3_server():
-    """A moto S3 server on loopback with bucket `corpora`; yields the storage options that reach it."""
+    """A moto S3 server on loopback with bucket `corpora`; yields the storage options that reach it.
+    Its thread stops with the module: no server thread may be alive when later tests fork."""
     s3fs = pytest.importorskip("s3fs")
     from moto.server import ThreadedMotoServer
 

@@ -128,7 +128,7 @@ def _vp_setup(corpus: str, rank: int, world: int):
 def test_vocab_parallel_head_equals_one_process(tmp_path):
     corpus, world, out = tmp_path / "corpus", 2, tmp_path / "vp.pt"
     write_corpus(corpus, shards=2, per_shard=4, seed=5, G=3, K=15)  # V = 389: the last rank holds a padding id
-    ctx = torch.multiprocessing.get_context("fork")
+    ctx = torch.multiprocessing.get_context("spawn")  # a fork would copy whatever threads earlier tests left running
     procs = [ctx.Process(target=_vp_worker, args=(r, world, str(tmp_path / "init"), str(corpus), str(out)))
              for r in range(world)]  # fmt: skip
     for p in procs:
@@ -167,7 +167,7 @@ def _torchrun(world: int, *argv: str) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    ctx = torch.multiprocessing.get_context("fork")
+    ctx = torch.multiprocessing.get_context("spawn")  # a fork would copy whatever threads earlier tests left running
     procs = [ctx.Process(target=_ddp_worker, args=(r, world, port, argv)) for r in range(world)]
     for p in procs:
         p.start()
