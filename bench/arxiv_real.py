@@ -47,6 +47,7 @@ import pymupdf  # noqa: E402
 from docsynth import config as C  # noqa: E402
 from docsynth.arxiv.agreement import match_lines, parse_xhtml, pdftotext_available, pdftotext_lines  # noqa: E402
 from docsynth.arxiv.extract import Extract  # noqa: E402
+from docsynth.arxiv.geometry import iou  # noqa: E402
 from docsynth.doc import Document  # noqa: E402
 from docsynth.steps import ShardContext  # noqa: E402
 
@@ -191,10 +192,6 @@ def table_agreement(page, fpage) -> tuple[int, int, int]:
     matched to PyMuPDF's by text, the most common (row, column) offset between matches aligns the two
     grids (header rows may be cut differently), and a cell agrees when PyMuPDF's grid (split into text
     rows) holds the same text at its row and column after that offset."""
-    from collections import Counter as Count
-
-    from docsynth.arxiv.geometry import iou
-
     ours = [e for e in page.elements if e.type == "table"]
     if not ours:
         return 0, 0, 0
@@ -211,7 +208,7 @@ def table_agreement(page, fpage) -> tuple[int, int, int]:
         where: dict[str, list] = {}
         for rc, v in grid.items():
             where.setdefault(v, []).append(rc)
-        offsets = Count((r - c["row"], k - c["col"]) for c in cells for r, k in where.get(_norm(c["text"]), ()))
+        offsets = Counter((r - c["row"], k - c["col"]) for c in cells for r, k in where.get(_norm(c["text"]), ()))
         if not offsets:
             continue
         dr, dc = offsets.most_common(1)[0][0]

@@ -25,6 +25,10 @@ META = ".docsynth"  # hidden from `datasets`' webdataset builder: plan, done rec
 IMAGE_FIELDS = ("page.png", "page.jpg", "page.webp")
 
 
+def load_npy(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
 def read_index(out: str, storage_options: dict | None = None) -> dict:
     store = Storage(out, **(storage_options or {}))
     if not store.exists(f"{META}/index.json"):
@@ -101,7 +105,7 @@ class Sample:
     def _npy(self, name: str) -> np.ndarray:
         if name not in self.members:
             raise ValueError(f"sample {self.key}: no {name} member (has {sorted(self.members)})")
-        return np.load(io.BytesIO(self.members[name]), allow_pickle=False)
+        return load_npy(self.members[name])
 
 
 class Corpus:

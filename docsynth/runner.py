@@ -23,6 +23,7 @@ from docsynth.storage import TMP_PREFIX, Storage
 
 log = logging.getLogger("docsynth")
 PLAN_VERSION = 1
+TOTALS = ("docs_in", "docs_written", "docs_dropped", "pages_written", "pages_dropped")  # summed over shard records
 
 
 class ResumeError(RuntimeError):
@@ -142,9 +143,9 @@ def finalize(store: Storage, plan: dict, done: dict[int, dict]) -> dict:
     records = [done[s["index"]] for s in plan["shards"]]
     errors = [d for r in records for d in r["dropped"]]
     store.write_text(f"{META}/errors.jsonl", "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in errors))
-    totals = Counter(dict.fromkeys(("docs_in", "docs_written", "docs_dropped", "pages_written", "pages_dropped"), 0))
+    totals = Counter(dict.fromkeys(TOTALS, 0))  # zeros too: an index of no shards still has every total
     for r in records:
-        for k in ("docs_in", "docs_written", "docs_dropped", "pages_written", "pages_dropped"):
+        for k in TOTALS:
             totals[k] += r["stats"][k]
     index = {
         "version": PLAN_VERSION,

@@ -21,6 +21,11 @@ import numpy as np
 from docsynth.doc import Document
 
 
+def why(e: BaseException, limit: int = 300) -> str:
+    """One line naming an exception for a drop detail: its type and message, whitespace collapsed."""
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:limit]}"
+
+
 def stream_seed(*parts: Any) -> int:
     """A stable 63-bit seed from any mix of ints and strings (no Python `hash`: it is salted)."""
     h = 0

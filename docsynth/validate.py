@@ -20,8 +20,9 @@ from PIL import Image
 from docsynth import schemas
 from docsynth import text_tokenizer as tt
 from docsynth.coords import normalize_box
-from docsynth.corpus import META, iter_samples
+from docsynth.corpus import META, iter_samples, load_npy
 from docsynth.formats import ParseError, parse, serialize, strip_boxes, tokenize_text
+from docsynth.steps import why
 from docsynth.storage import HashingFile, Storage
 from docsynth.vocab import VocabSpec
 
@@ -65,7 +66,7 @@ def check_sequence(fmt: str, members: dict, meta: dict, codes: np.ndarray, vocab
     if name not in members or f"{fmt.lower()}.txt" not in members:
         err(f"format {fmt} listed in meta but {name} or {fmt.lower()}.txt is missing")
         return None
-    tokens = member(members, name, _npy)
+    tokens = member(members, name, load_npy)
     if tokens.dtype != np.int32 or tokens.ndim != 2 or tokens.shape[1] != vocab.G:
         err(f"{name}: expected int32 (L, {vocab.G}), got {tokens.dtype} {tokens.shape}")
         return None
@@ -122,7 +123,7 @@ class BadMember(Exception):
     """A member whose bytes cannot be decoded: names the member and why."""
 
     def __init__(self, name: str, cause: BaseException):
-        super().__init__(f"{name}: cannot be read ({type(cause).__name__}: {' '.join(str(cause).split())})")
+        super().__init__(f"{name}: cannot be read ({why(cause)})")
 
 
 def member(members: dict, name: str, decode):
@@ -131,10 +132,6 @@ def member(members: dict, name: str, decode):
         return decode(members[name])
     except Exception as e:
         raise BadMember(name, e) from e
-
-
-def _npy(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
@@ -150,7 +147,7 @@ def check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
     except BadMember as e:
         err(str(e))
     except Exception as e:  # the check itself failed on this sample: report it and go on with the next
-        err(f"check failed ({type(e).__name__}: {' '.join(str(e).split())})")
+        err(f"check failed ({why(e)})")
 
 
 def _check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
@@ -174,7 +171,7 @@ def _check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
         size = member(members, img_name, _image_size)
         if list(size) != [meta["image"]["width"], meta["image"]["height"]]:
             err(f"{img_name} is {size}, meta says {meta['image']['width']}x{meta['image']['height']}")
-    codes = member(members, "codes.npy", _npy) if "codes.npy" in members else None
+    codes = member(members, "codes.npy", load_npy) if "codes.npy" in members else None
     if codes is None or codes.ndim != 3 or codes.shape[2] != vocab.G or [codes.shape[1], codes.shape[0]] != meta["grid"]:
         err(f"codes.npy missing or not (h, w, G) matching grid {meta['grid']}")
         return

@@ -37,11 +37,11 @@ from docsynth.arxiv.align import align
 from docsynth.arxiv.assemble import assemble
 from docsynth.arxiv.backends import RawPage
 from docsynth.arxiv.deadline import PageTimeout, deadline
-from docsynth.arxiv.readers import PageDrop, Readers, reraise_timeout, timed_out, why
+from docsynth.arxiv.readers import PageDrop, Readers, reraise_timeout, timed_out
 from docsynth.arxiv.ocr import OcrFiles, OcrPage, line_boxes, to_points
 from docsynth.doc import Document, Page, display_name
 from docsynth.render.raster import COLORSPACES, pixmap_array
-from docsynth.steps import ShardContext, Step
+from docsynth.steps import ShardContext, Step, why
 
 log = logging.getLogger("docsynth.arxiv")
 EOF_WINDOW = 1024  # bytes at the end of a file that must hold %%EOF (PDF 1.7, §7.5.5)

@@ -26,14 +26,11 @@ from dataclasses import dataclass
 
 from docsynth.arxiv.backends import MupdfBackend, PlumberBackend, RawPage, open_backend
 from docsynth.arxiv.deadline import PageTimeout
+from docsynth.steps import why
 
 log = logging.getLogger("docsynth.arxiv")
 MIN_SAME_TEXT = 0.5  # fingerprint similarity below which two readings are not the same page
 _WORD = re.compile(r"\w+")
-
-
-def why(e: BaseException) -> str:
-    return f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
 
 
 def timed_out(e: BaseException | None, depth: int = 0) -> bool:

@@ -30,17 +30,12 @@ from pathlib import Path
 from docsynth import config as C
 from docsynth.doc import Document, display_name
 from docsynth.sources.ranges import check_spec, range_specs
-from docsynth.steps import ShardContext
+from docsynth.steps import ShardContext, why
 
 log = logging.getLogger("docsynth.sources")
 SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz")
 META_COLUMNS = ("url", "dump", "date", "language")  # copied into Document.meta when present
 BATCH_ROWS = 512
-
-
-def why(e: BaseException) -> str:
-    """One line naming an exception: type and message."""
-    return f"{type(e).__name__}: {' '.join(str(e).split())}"
 
 
 def file_tag(rel: str) -> str:
@@ -184,26 +179,20 @@ def _records(batch) -> list[tuple[dict | None, str | None]]:
         pass
     import pyarrow as pa
 
-    names = batch.schema.names
-    cols = [c.cast(pa.binary()) if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) else c
-            for c in batch.columns]  # fmt: skip
-    strings = {n for n, c in zip(names, batch.columns) if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)}
-    out = []
-    for rec in pa.RecordBatch.from_arrays(cols, names=names).to_pylist():
-        try:
-            out.append(({k: v.decode("utf-8") if k in strings and v is not None else v for k, v in rec.items()}, None))
-        except UnicodeDecodeError as e:
-            bad = next(k for k in strings if rec[k] is not None and not _is_utf8(rec[k]))
-            out.append((None, f"column {bad!r} is not valid UTF-8 ({why(e)})"))
-    return out
+    strings = [n for n, c in zip(batch.schema.names, batch.columns) if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)]
+    raw = pa.RecordBatch.from_arrays([c.cast(pa.binary()) if n in strings else c for n, c in zip(batch.schema.names, batch.columns)],
+                                     names=batch.schema.names)  # fmt: skip
+    return [_decoded(rec, strings) for rec in raw.to_pylist()]
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
+def _decoded(rec: dict, strings: list[str]) -> tuple[dict | None, str | None]:
+    for col in strings:
+        if rec[col] is not None:
+            try:
+                rec[col] = rec[col].decode("utf-8")
+            except UnicodeDecodeError as e:
+                return None, f"column {col!r} is not valid UTF-8 ({why(e)})"
+    return rec, None
 
 
 class PathSource:
