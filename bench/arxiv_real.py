@@ -10,7 +10,7 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
   order tau      pdfTeX pages only: Kendall tau between our line order (figure labels left out:
                  they have no reading order) and the position of each line's words in the content stream (`pdftotext -raw -bbox`, pdfTeX typesets in
                  reading order); `perfect` is the share of those pages with no pair out of order
-  prose in fig   poppler lines of body height with >= 5 words whose centre lies in one of our
+  prose in fig   poppler lines of body height with >= 5 words (2+ letters) whose centre lies in one of our
                  figure boxes (prose swallowed as figure labels)
   gutter         our lines that span a column gutter (found from poppler's lines) and hold poppler
                  lines from both columns (text glued across the gutter)
@@ -54,6 +54,7 @@ from docsynth.steps import ShardContext  # noqa: E402
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "real_pdfs"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 _WORD = re.compile(r"\w+")
+_PROSE_WORD = re.compile(r"[^\W\d_]{2,}")  # a word of prose: two letters or more ("(b) 2 × 2 × 2" is a label)
 
 
 def raw_words(path: Path) -> list[list[tuple[str, tuple]]]:
@@ -150,7 +151,7 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> d
     common = sum((a & b).values())
     heights = sorted(r[1][3] - r[1][1] for r in ref_lines) or [0.0]
     body = heights[len(heights) // 2]
-    prose = [r for r in ref_lines if len(r[0].split()) >= 5 and abs((r[1][3] - r[1][1]) - body) <= 0.15 * body]
+    prose = [r for r in ref_lines if len(_PROSE_WORD.findall(r[0])) >= 5 and abs((r[1][3] - r[1][1]) - body) <= 0.15 * body]
     swallowed = sum(1 for _, box in prose if any(centre_in(box, f) for f in figures))
     gutter = 0
     for g0, g1 in gutters(ref_lines, page.width):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from docsynth.arxiv.figures import Figure, find_figures, in_figure, split_labels
-from docsynth.arxiv.geometry import Box, apply_box, clip, mat_inv
-from docsynth.arxiv.layout import GUTTER, TLine, assign_rows, body_size, reading_order
+from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, find_figures, in_figure, split_labels
+from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, mat_inv
+from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, assign_rows, body_size, reading_order
 from docsynth.arxiv.paragraphs import build_elements, text_element
 from docsynth.arxiv.words import TO_FRAME, PWord
 from docsynth.doc import Element, Line, Word, box_union
@@ -22,15 +22,27 @@ def rotated_elements(rotated: dict[int, list[PWord]], granularity: str) -> list[
             rows.setdefault(r, []).append(w)
         for ws in sorted(rows.values(), key=lambda ws: min(w.bbox[1] for w in ws)):
             ws.sort(key=lambda w: w.bbox[0])
-            shown = [PWord(w.text, apply_box(inv, w.bbox), w.size, w.font, w.style, w.math_chars) for w in ws]
-            ln = TLine(shown, box_union(w.bbox for w in shown), -1, (0.0, 0.0, 0.0, 0.0))
-            kind = "line" if granularity == "line" else "para"
-            out.append(text_element(kind, [ln], {"rotation": angle} | ({"role": "para"} if kind == "line" else {})))
+            for run in _runs(ws):  # two axis titles level with each other are two lines
+                shown = [PWord(w.text, apply_box(inv, w.bbox), w.size, w.font, w.style, w.math_chars) for w in run]
+                ln = TLine(shown, box_union(w.bbox for w in shown), -1, (0.0, 0.0, 0.0, 0.0))
+                kind = "line" if granularity == "line" else "para"
+                out.append(text_element(kind, [ln], {"rotation": angle} | ({"role": "para"} if kind == "line" else {})))
     return out
 
 
-def figure_element(f: Figure, words: list[PWord]) -> Element:
-    """A figure; the words inside it (axis labels, legends) are kept as its lines, its text stays empty."""
+def _runs(words: list[PWord]) -> list[list[PWord]]:
+    """A row's words (left to right) cut where a gap exceeds LINE_SPLIT font sizes."""
+    runs = [[words[0]]]
+    for w in words[1:]:
+        if w.bbox[0] - runs[-1][-1].bbox[2] > LINE_SPLIT * max(w.size, runs[-1][-1].size):
+            runs.append([])
+        runs[-1].append(w)
+    return runs
+
+
+def figure_element(f: Figure, words: list[PWord], rotated: list[Line] = ()) -> Element:
+    """A figure; the words inside it (axis labels, legends) are kept as its lines (rotated labels after
+    them), its text stays empty."""
     inside = [w for w in words if in_figure(w, f)]
     rows: dict[int, list[PWord]] = {}
     for w, r in zip(inside, assign_rows(inside)):
@@ -39,6 +51,7 @@ def figure_element(f: Figure, words: list[PWord]) -> Element:
     for ws in sorted(rows.values(), key=lambda ws: min(w.yc for w in ws)):
         ws.sort(key=lambda w: w.bbox[0])
         lines.append(Line(" ".join(w.text for w in ws), box_union(w.bbox for w in ws), [Word(w.text, w.bbox) for w in ws]))
+    lines.extend(rotated)
     return Element("figure", f.bbox, lines=lines, attrs={"kind": f.kind, "paths": f.paths, "images": f.images})
 
 
@@ -60,16 +73,33 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     words = on_page(words, width, height)
     rotated = {a: ws for a, ws in rotated.items() if ws}
     figures = find_figures(images, paths, words, width, height)
-    text_words = split_labels(words, figures)
+    text_words, figures = split_labels(words, figures, body_size(words))
+    turned, labels = [], [[] for _ in figures]
+    for e in rotated_elements(rotated, granularity):
+        if _on(e, width, height):
+            k = _rotated_label(e, figures)
+            (turned if k is None else labels[k]).append(e)
     for f in figures:
         f.bbox = clip(f.bbox, width, height) or f.bbox
-    blocks = [figure_element(f, words) for f in figures]
-    blocks += [e for e in rotated_elements(rotated, granularity) if _on(e, width, height)]
+    blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
     body = body_size(text_words)
     leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body)
     elements = build_elements(leaves, blocks, body, height, granularity)
     facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
     return elements, facts
+
+
+def _rotated_label(e: Element, figures: list[Figure]) -> int | None:
+    """A short rotated line beside a figure (an axis title) is one of its labels: the index of the figure
+    that grows over it, or None."""
+    if len(e.text.split()) > LABEL_WORDS:
+        return None
+    reach = LABEL_REACH * min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1])  # the line's height: its font size
+    for k, f in enumerate(figures):
+        if center_inside(e.bbox, f.bbox, pad=reach):
+            f.bbox = box_union([f.bbox, e.bbox])
+            return k
+    return None
 
 
 def _on(e: Element, width: float, height: float) -> bool:

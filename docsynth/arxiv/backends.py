@@ -30,7 +30,7 @@ class RawPage:
     glyphs: int = 0  # non-blank glyphs seen
     unmapped: int = 0  # glyphs without a Unicode mapping ((cid:N) / U+FFFD); left out of the words
     images: list[Box] = field(default_factory=list)  # embedded raster images
-    paths: list[tuple[Box, str]] = field(default_factory=list)  # vector paths: (box, hline|vline|rect|fill|curve)
+    paths: list[tuple[Box, str]] = field(default_factory=list)  # vector paths: (box, hline|vline|rect|fill|curve|background)
     fonts: dict[str, list[int]] = field(default_factory=dict)  # font name -> [glyphs, unmapped glyphs]
 
 
@@ -63,14 +63,30 @@ class _Glyphs:
         return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images, paths, self.fonts)
 
 
-def _path_kind(box: Box, curved: bool, filled: bool) -> str:
+def _path_kind(box: Box, curved: bool, filled: bool, stroked: bool = True, fill_colour=None) -> str:
+    """hline | vline | rect (a stroked box, or one filled white: a frame) | fill | curve | background
+    (white paint with no stroke: a page or text-box background, never part of a figure)."""
+    white = filled and _is_white(fill_colour)
+    if white and not stroked:
+        return "background"
     if curved:
         return "curve"
     if box[3] - box[1] < 1.5:
         return "hline"
     if box[2] - box[0] < 1.5:
         return "vline"
-    return "fill" if filled else "rect"
+    return "fill" if filled and not white else "rect"
+
+
+def _is_white(colour) -> bool:
+    """Whether a fill colour (grey, RGB or CMYK components in [0, 1], as either library reports them) is paper white."""
+    if isinstance(colour, (int, float)):
+        colour = (colour,)
+    if not isinstance(colour, (tuple, list)) or not colour or not all(isinstance(v, (int, float)) for v in colour):
+        return False  # a pattern, a named colour space, or unknown: treat as ink
+    if len(colour) == 4:
+        return all(v <= 0.03 for v in colour)
+    return all(v >= 0.97 for v in colour)
 
 
 class PlumberBackend:
@@ -115,7 +131,7 @@ class PlumberBackend:
     def _path(o: dict, m, mb0: float) -> tuple[Box, str]:
         box = apply_box(m, (o["x0"] - mb0, o["y0"], o["x1"] - mb0, o["y1"]))
         curved = o["object_type"] == "curve" and len(o.get("pts", ())) > 2
-        return box, _path_kind(box, curved, bool(o.get("fill")))
+        return box, _path_kind(box, curved, bool(o.get("fill")), bool(o.get("stroke")), o.get("non_stroking_color"))
 
     def close(self) -> None:
         self.pdf.close()
@@ -196,7 +212,7 @@ class MupdfBackend:
     def _path(d: dict, rm) -> tuple[Box, str]:
         box = apply_box(rm, tuple(d["rect"]))
         curved = any(item[0] in ("c", "qu") for item in d["items"]) or sum(item[0] == "l" for item in d["items"]) > 2
-        return box, _path_kind(box, curved, d.get("fill") is not None)
+        return box, _path_kind(box, curved, d.get("fill") is not None, d.get("color") is not None, d.get("fill"))
 
     def close(self) -> None:
         self.doc.close()

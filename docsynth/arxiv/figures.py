@@ -4,8 +4,11 @@ Vector paths whose boxes lie within `GAP` points of each other are merged (sweep
 union-find); images join the cluster they overlap. A cluster becomes a figure when it is at least
 `MIN_SIDE` points each way and is not a drawn table or a text frame: clusters made only of
 straight axis-aligned strokes (rules) around many words, and filled boxes mostly covered by words,
-stay text. Words whose centre lies in a figure (or within half their size of it) are its labels:
-they leave the text flow and the figure's box grows to hold them. The encode
+stay text; white paint without a stroke (page and text-box backgrounds) is no part of any figure.
+Words whose centre lies in a figure (or within half their size of it) are its labels, and short
+runs of small text a little further out (tick labels, axis titles); they leave the text flow and the
+figure's box grows to hold them. Body-size prose is never a label. Figures side by side with only
+labels between them (the boxes and arrows of one diagram) become one. The encode
 step gives figures their vision codes by cropping the page raster at the box.
 """
 
@@ -23,6 +26,10 @@ MAX_PAGE_FRACTION = 0.85  # a path covering more of the page is a background or 
 TABLE_WORDS = 8  # a cluster of straight rules around this many words is a table, kept as text
 TEXT_COVER = 0.3  # a cluster whose area is this much covered by words is a text frame
 LABEL_PAD = 0.5  # font sizes: a word this close outside a figure is one of its labels
+LABEL_REACH = 2.0  # font sizes: a short run of small text this close is a label too (ticks, axis titles)
+LABEL_WORDS, LABEL_SIZE = 4, 0.9  # such a run: at most this many words, at most this fraction of the body size
+PROSE_WORDS = 5  # a run of this many body-size words is prose: never a label
+FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
 BUCKET_ABOVE = 400  # with more paths than this, paths are merged per CELL-point grid cell first
 CELL = 12.0
 
@@ -36,8 +43,16 @@ class Figure:
     words: int = 0  # label words inside it
 
 
-def _clusters(boxes: list[Box], gap: float) -> list[list[int]]:
-    """Indices of boxes grouped by proximity (boxes within `gap` are linked, transitively)."""
+def _reach(b: Box) -> float:
+    """How far a path links to its neighbours: GAP, or for a small shape (both sides under MIN_SIDE: a
+    cell of a drawn grid, a node, a marker) its own shorter side, so a grid of squares is one figure."""
+    w, h = b[2] - b[0], b[3] - b[1]
+    return max(GAP, min(w, h)) if max(w, h) < MIN_SIDE else GAP
+
+
+def _clusters(boxes: list[Box], gap: float, reach: list[float] | None = None) -> list[list[int]]:
+    """Indices of boxes grouped by proximity (boxes within `gap`, or within the smaller of both `reach`
+    values where given, are linked, transitively)."""
     parent = list(range(len(boxes)))
 
     def find(i: int) -> int:
@@ -47,13 +62,15 @@ def _clusters(boxes: list[Box], gap: float) -> list[list[int]]:
         return i
 
     order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
+    widest = max(reach, default=gap) if reach else gap
     active: list[int] = []
     for i in order:
         b = boxes[i]
-        active = [j for j in active if boxes[j][2] + gap >= b[0]]
+        active = [j for j in active if boxes[j][2] + widest >= b[0]]
         for j in active:
             o = boxes[j]
-            if o[1] - gap <= b[3] and b[1] - gap <= o[3]:
+            g = min(reach[i], reach[j]) if reach else gap
+            if o[2] + g >= b[0] and o[1] - g <= b[3] and b[1] - g <= o[3]:
                 parent[find(i)] = find(j)
         active.append(i)
     groups: dict[int, list[int]] = {}
@@ -65,13 +82,15 @@ def _clusters(boxes: list[Box], gap: float) -> list[list[int]]:
 def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PWord], width: float,
                  height: float) -> list[Figure]:  # fmt: skip
     page_area = width * height
-    items = [(b, "image") for b in images] + list(paths)
+    items = [(b, "image") for b in images] + [(b, k) for b, k in paths if k != "background"]
     items = [(c, k) for b, k in items if (c := clip(b, width, height)) and area(c) < MAX_PAGE_FRACTION * page_area]
     if not items:
         return []
     boxes, kinds = _bucket(items)
+    reach = [_reach(b) if all(k in ("fill", "rect", "curve", "image") for k in ks) else GAP for b, ks in zip(boxes, kinds)]
+    first = _clusters(boxes, GAP, reach)
     figures = []
-    for group in _merge_until_stable(boxes, [[i] for i in range(len(boxes))]):
+    for group in _merge_until_stable(boxes, first):
         gkinds = [k for i in group for k in kinds[i]]
         box = box_union(boxes[i] for i in group)
         if box[2] - box[0] < MIN_SIDE or box[3] - box[1] < MIN_SIDE:
@@ -120,15 +139,64 @@ def in_figure(w: PWord, f: Figure) -> bool:
     return center_inside(w.bbox, f.bbox, pad=LABEL_PAD * w.size)
 
 
-def split_labels(words: list[PWord], figures: list[Figure]) -> list[PWord]:
-    """The words outside every figure; each figure's box grows to hold its labels."""
+def split_labels(words: list[PWord], figures: list[Figure], body: float) -> tuple[list[PWord], list[Figure]]:
+    """The words outside every figure, and the figures, each grown to hold its labels.
+
+    Three passes: words inside a figure or within LABEL_PAD of their size; then, twice, short runs of
+    small text (at most LABEL_WORDS words, LABEL_SIZE of the body size) within LABEL_REACH of their
+    size (tick labels, then the axis title beyond them). Figures that now touch or nearly touch
+    (FIGURE_GAP) side by side merge, when the space between them holds no prose: the boxes and arrows
+    of one diagram, which its labels join. A run of body-size prose is never a label."""
     if not figures:
-        return words
+        return words, figures
+    from docsynth.arxiv.layout import fragments  # local: layout imports nothing of figures, keep it that way
+
+    runs = fragments(words)
+    label_like = [len(r.words) <= LABEL_WORDS and max(w.size for w in r.words) <= LABEL_SIZE * body for r in runs]
+    prose = [len(r.words) >= PROSE_WORDS and max(w.size for w in r.words) > LABEL_SIZE * body for r in runs]
+    taken = [False] * len(runs)
+    for reach in (None, LABEL_REACH, LABEL_REACH):
+        for k, r in enumerate(runs):
+            if taken[k] or prose[k] or (reach is not None and not label_like[k]):
+                continue
+            for f in figures:
+                pad = LABEL_PAD if reach is None else reach
+                if all(center_inside(w.bbox, f.bbox, pad=pad * w.size) for w in r.words) or (
+                        reach is None and any(in_figure(w, f) for w in r.words)):  # fmt: skip
+                    f.bbox = box_union([f.bbox, r.bbox])
+                    taken[k] = True
+                    break
+    figures = _merge_figures(figures, [r.bbox for r, p in zip(runs, prose) if p], body)
     out = []
-    for w in words:
-        f = next((f for f in figures if in_figure(w, f)), None)
-        if f is None:
-            out.append(w)
-        else:
-            f.bbox = box_union((f.bbox, w.bbox))
-    return out
+    for r, t in zip(runs, taken):
+        if not t and not any(all(in_figure(w, f) for w in r.words) for f in figures):
+            out.extend(r.words)
+    return out, figures
+
+
+def _merge_figures(figures: list[Figure], prose: list[Box], body: float) -> list[Figure]:
+    """Merge figures side by side (overlapping vertically by half the shorter) or stacked (overlapping
+    horizontally by half the narrower) with a gap under FIGURE_GAP body sizes, unless prose lies in the union."""
+    merged = True
+    while merged and len(figures) > 1:
+        merged = False
+        for i in range(len(figures)):
+            for j in range(i + 1, len(figures)):
+                a, b = figures[i].bbox, figures[j].bbox
+                gx, gy = max(a[0], b[0]) - min(a[2], b[2]), max(a[1], b[1]) - min(a[3], b[3])
+                ov_y = -gy / max(min(a[3] - a[1], b[3] - b[1]), 1e-6)
+                ov_x = -gx / max(min(a[2] - a[0], b[2] - b[0]), 1e-6)
+                near = (ov_y >= 0.5 and gx < FIGURE_GAP * body) or (ov_x >= 0.5 and gy < FIGURE_GAP * body)
+                u = box_union([a, b])
+                if not near or any(center_inside(p, u) for p in prose):
+                    continue
+                fa, fb = figures[i], figures[j]
+                kinds = {fa.kind, fb.kind}
+                figures[i] = Figure(u, kinds.pop() if len(kinds) == 1 else "mixed", fa.paths + fb.paths,
+                                    fa.images + fb.images, fa.words + fb.words)  # fmt: skip
+                del figures[j]
+                merged = True
+                break
+            if merged:
+                break
+    return figures

@@ -34,6 +34,7 @@ LINE_SPLIT = 5.0  # font sizes: wider gaps inside a leaf's row separate lines (a
 ROW_ALIGNED = 0.6  # share of the sparser side's fragments level with the other side's: rows of a table
 NARROW_SIDE = 12.0  # body sizes: a side narrower than this is no text column (line or section numbers)
 CELL_FILL = 0.5  # median row width / side width below this: a side of short cells, not running text
+SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
 
 
@@ -254,6 +255,24 @@ def _column_cuts(region: list, cuts: list[float], body: float) -> list[float]:
             keep.append(x)
     return keep
 
+def _word_space(region: list, x: float) -> bool:
+    """Whether the gap at `x` is only a stretched word space: it separates words in a single row of the
+    region (a justified line alone in its band), and that row's other word spaces are nearly as wide.
+    A gutter, or a gap between table cells seen in two rows or more, is left to the column tests."""
+    frags = [it for it in region if isinstance(it, Frag)]
+    rows: dict[int, list[Frag]] = {}
+    for f, r in zip(frags, assign_rows(frags)):
+        rows.setdefault(r, []).append(f)
+    bounded = [fs for fs in rows.values() if any(f.bbox[2] <= x for f in fs) and any(f.bbox[0] >= x for f in fs)]
+    if len(bounded) != 1:
+        return False
+    words = sorted((w for f in bounded[0] for w in f.words), key=lambda w: w.bbox[0])
+    gaps = [(b.bbox[0] - a.bbox[2], a.bbox[2] <= x <= b.bbox[0]) for a, b in zip(words, words[1:])]
+    cut = max((g for g, at in gaps if at), default=0.0)
+    spaces = sorted(g for g, at in gaps if not at)
+    return bool(spaces) and cut < SPACE_RATIO * max(spaces[len(spaces) // 2], 0.0)
+
+
 def xy_cut(items: list, gutter: float) -> list[Leaf]:
     """Leaves in reading order. Iterative (an explicit stack) so a tall page cannot hit the recursion limit."""
     if not items:
@@ -264,6 +283,7 @@ def xy_cut(items: list, gutter: float) -> list[Leaf]:
     while stack:
         region, col, table = stack.pop()
         found = _vertical_cuts(region, gutter) if len(region) > 1 else []
+        found = [x for x in found if not _word_space(region, x)]
         cuts = _column_cuts(region, found, gutter / GUTTER) if found else []
         if table is None and found and not cuts:  # every cut refused: the region is a table, TOC or listing
             table, tables = tables, tables + 1

@@ -24,7 +24,7 @@ import re
 from collections import Counter
 
 from docsynth.arxiv.layout import Leaf, TLine
-from docsynth.arxiv.tables import table_element
+from docsynth.arxiv.tables import header_lines, table_element
 from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
 from docsynth.doc import Element, Line, Word, box_union
 
@@ -36,6 +36,7 @@ HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
 FOOTNOTE_SIZE = 0.92  # footnotes are at most this fraction of the body size
 DISPLAY_GAP = 0.6  # body sizes: math paragraphs closer than this are pieces of one displayed formula
+PIECE_CHARS = 3  # a one-line paragraph this short touching a formula is a piece of it
 
 
 def _frac_math(ln: TLine) -> float:
@@ -175,8 +176,17 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
         if isinstance(item, TLine):
             run.append(item)
             continue
-        for table, lines in _by_table(run, leaves):
-            element = table_element(lines, to_line, _font) if table is not None else None
+        groups = _by_table(run, leaves)
+        heads = [0] * len(groups)
+        for g in range(1, len(groups)):  # header rows the XY-cut put above a table's region join the table
+            if groups[g][0] is not None and groups[g - 1][0] is None:
+                before, lines = groups[g - 1][1], groups[g][1]
+                heads[g] = header_lines(before, lines, body)
+                if heads[g]:
+                    groups[g] = (groups[g][0], before[len(before) - heads[g] :] + lines)
+                    del before[len(before) - heads[g] :]
+        for (table, lines), head in zip(groups, heads):
+            element = table_element(lines, to_line, _font, head) if table is not None else None
             out.extend([element] if element is not None else _text_elements(lines, body, height, granularity))
         run = []
         if item is not None:
@@ -199,21 +209,46 @@ def _by_table(lines: list[TLine], leaves: list[Leaf]) -> list[tuple[int | None, 
 def merge_displays(paras: list[list[TLine]], types: list[str], body: float) -> tuple[list[list[TLine]], list[str]]:
     """One `math` element per displayed formula: consecutive math paragraphs of one column that touch
     (a gap under DISPLAY_GAP body sizes: a fraction's numerator and denominator, limits under an
-    operator, the rows of a cases block) and an equation number beside them become one. Its lines are
+    operator, the rows of a cases block), and an equation number or a one-line piece of a few
+    characters (a numerator typed apart) touching them, become one. Its lines are
     put in content-stream order, the order the formula was typeset in, where the stream gives it."""
     out_p: list[list[TLine]] = []
     out_t: list[str] = []
     for para, kind in zip(paras, types):
-        if out_p and out_t[-1] == "math" and (kind == "math" or EQNO.fullmatch(" ".join(ln.text for ln in para).strip())) \
-                and para[0].col == out_p[-1][-1].col and _touches(out_p[-1], para, body):  # fmt: skip
+        if out_p and para[0].col == out_p[-1][-1].col and _touches(out_p[-1], para, body) and (
+                (out_t[-1] == "math" and (kind == "math" or _piece(para)))
+                or (kind == "math" and _piece(out_p[-1]))):  # fmt: skip
             out_p[-1] = out_p[-1] + para
+            out_t[-1] = "math"
             continue
         out_p.append(list(para))
         out_t.append(kind)
-    for para, kind in zip(out_p, out_t):
+    for k, (para, kind) in enumerate(zip(out_p, out_t)):
         if kind == "math" and all(w.seq >= 0 for ln in para for w in ln.words):
-            para.sort(key=lambda ln: min(w.seq for w in ln.words))
+            out_p[k] = _stream_lines(para)
     return out_p, out_t
+
+
+def _stream_lines(para: list[TLine]) -> list[TLine]:
+    """A display's lines in content-stream order; a line typeset in the middle of another (the limits
+    under an operator, a fraction inside a row, an equation number set before its row's end) joins it,
+    words in stream order, so no line of the display interleaves with another."""
+    out: list[TLine] = []
+    for ln in sorted(para, key=lambda ln: min(w.seq for w in ln.words)):
+        if out and min(w.seq for w in ln.words) < max(w.seq for w in out[-1].words):
+            host = out[-1]
+            words = sorted(host.words + ln.words, key=lambda w: w.seq)
+            out[-1] = TLine(words, box_union([host.bbox, ln.bbox]), host.leaf, host.col, host.row)
+        else:
+            out.append(ln)
+    return out
+
+
+def _piece(para: list[TLine]) -> bool:
+    """A paragraph that can only be a piece of a formula beside it: an equation number, or one line of
+    at most PIECE_CHARS characters (a numerator, a limit, an exponent set apart)."""
+    text = " ".join(ln.text for ln in para).strip()
+    return bool(EQNO.fullmatch(text)) or (len(para) == 1 and len(text.replace(" ", "")) <= PIECE_CHARS)
 
 
 def _touches(a: list[TLine], b: list[TLine], body: float) -> bool:

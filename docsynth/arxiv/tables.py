@@ -4,9 +4,12 @@ The XY-cut marks a region whose column cuts it refused (`Leaf.table`): its rows 
 the gaps and one side is narrow or short cells. Its lines are cells already (one line per
 fragment). Here they become a grid:
 
-- rows: cells level with each other (`assign_rows` over the whole region), top to bottom;
+- rows: cells level with each other (`assign_rows` over the whole region), top to bottom; a lone
+  cell left of and level with two rows (a label centred on both) opens the upper one, `rowspan` 2;
 - columns: the x-bands of the cells of the rows with the most cells; a cell over several bands
   spans them (`colspan`);
+- header: the lines right above the region, inside its width, that the XY-cut set
+  apart (a rule under the header); cut into one cell per column, a wrapped header cell one cell;
 - not a table: a region whose first column is all numbering (`1`, `2.3`, `[12]`: a table of
   contents, a numbered listing, a reference list), with fewer than 2 rows of 2 or more cells (a
   stretched line of prose), or mostly math glyphs (an aligned display formula). Those stay text,
@@ -14,8 +17,8 @@ fragment). Here they become a grid:
 
 The element's text spells the grid row-major (DESIGN §5, proposed): cells joined by `TABLE_CELL`,
 rows by `TABLE_ROW`, empty cells as empty strings; `attrs` hold `rows`, `cols` and `cells` (`row`,
-`col`, `rowspan`, `colspan`, `bbox` in points, `text`). A cell that wraps over two lines is two
-rows today (rows are not merged).
+`col`, `rowspan`, `colspan`, `bbox` in points, `text`). A body cell that wraps over two lines is
+two rows today (body rows are not merged).
 """
 
 from __future__ import annotations
@@ -29,14 +32,18 @@ TABLE_CELL, TABLE_ROW = " | ", "\n"
 NUMBERING = re.compile(r"[\[(]?(\d+|[ivxlc]+|[A-Z])([.\-]\d+)*[.\])]?", re.IGNORECASE)
 MIN_ROWS, MIN_COLS = 2, 2  # rows with at least MIN_COLS cells
 MAX_MATH = 0.25  # share of math glyphs above which a grid is a display formula
+HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most this far above it
+CAPTION_START = re.compile(r"^(table|tab\.|figure|fig\.)\s*\d", re.IGNORECASE)
 
 
-def table_grid(lines: list[TLine]) -> tuple[list[list[TLine]], list[tuple[float, float]]] | None:
-    """(rows of cells left to right, column bands), or None when the region is no table."""
+def table_grid(lines: list[TLine]) -> tuple[list[list[TLine]], list[tuple[float, float]], set[int]] | None:
+    """(rows of cells left to right, column bands, ids of cells spanning two rows), or None when the
+    region is no table."""
     rows: dict[int, list[TLine]] = {}
     for ln, r in zip(lines, assign_rows(lines)):
         rows.setdefault(r, []).append(ln)
     grid = [sorted(cells, key=lambda c: c.bbox[0]) for cells in sorted(rows.values(), key=lambda cs: min(c.bbox[1] for c in cs))]
+    grid, spans = _spanning_labels(grid)
     if len(grid) < MIN_ROWS:
         return None
     widest = max(len(r) for r in grid)
@@ -52,7 +59,27 @@ def table_grid(lines: list[TLine]) -> tuple[list[list[TLine]], list[tuple[float,
     chars = sum(len(w.text) for ln in lines for w in ln.words)
     if sum(w.math_chars for ln in lines for w in ln.words) > MAX_MATH * chars:
         return None  # a display formula laid out in columns (an aligned system, a cases block)
-    return grid, bands
+    return grid, bands, spans
+
+
+def _spanning_labels(grid: list[list[TLine]]) -> tuple[list[list[TLine]], set[int]]:
+    """A row of one cell set level with both the row above and the row below (a label centred on the
+    two rows it names) is no row: the cell opens the row above, spanning both. Also the ids of those cells."""
+    out: list[list[TLine]] = []
+    spans: set[int] = set()
+    for i, row in enumerate(grid):
+        if len(row) == 1 and out and i + 1 < len(grid) and row[0].bbox[0] < min(c.bbox[0] for c in out[-1]) \
+                and all(_level(row[0], other) for other in (out[-1], grid[i + 1])):  # fmt: skip
+            spans.add(id(row[0]))
+            out[-1] = [row[0], *out[-1]]
+            continue
+        out.append(row)
+    return out, spans
+
+
+def _level(cell: TLine, row: list[TLine]) -> bool:
+    top, bottom = min(c.bbox[1] for c in row), max(c.bbox[3] for c in row)
+    return cell.bbox[1] < bottom and top < cell.bbox[3]
 
 
 def _band(cell: TLine, bands: list[tuple[float, float]]) -> tuple[int, int]:
@@ -64,19 +91,63 @@ def _band(cell: TLine, bands: list[tuple[float, float]]) -> tuple[int, int]:
     return hit[0], hit[-1] - hit[0] + 1
 
 
-def table_element(lines: list[TLine], to_line, font) -> Element | None:
-    """One `table` element from a table region's cell lines, or None (not a table)."""
+def header_lines(before: list[TLine], lines: list[TLine], body: float) -> int:
+    """How many of the last lines of the text `before` a table region are its header: lines right above
+    it (starting within HEADER_SPAN body sizes of its top), inside its width, every word over a column,
+    no caption, together over two columns or more. The XY-cut sets them apart when a rule or a gap under the header is the
+    widest gap around."""
     found = table_grid(lines)
+    if found is None or not before:
+        return 0
+    _grid, bands, _spans = found
+    x0, x1, top = min(ln.bbox[0] for ln in lines), max(ln.bbox[2] for ln in lines), min(ln.bbox[1] for ln in lines)
+    k = 0
+    while k < len(before):
+        ln = before[-1 - k]
+        if ((ln.bbox[1] + ln.bbox[3]) / 2 > top + body or top - ln.bbox[1] > HEADER_SPAN * body or ln.bbox[0] < x0 - body
+                or ln.bbox[2] > x1 + body or CAPTION_START.match(ln.text) or not _in_bands(ln, bands)):  # fmt: skip
+            break
+        k += 1
+    cols = {_band(w, bands)[0] for ln in before[len(before) - k :] for w in ln.words}
+    return k if len(cols) >= MIN_COLS else 0
+
+
+def _in_bands(ln: TLine, bands: list[tuple[float, float]]) -> bool:
+    """Whether every word of a line is centred over a column (a line of prose has words over the gaps)."""
+    return all(any(x0 - 2 <= (w.bbox[0] + w.bbox[2]) / 2 <= x1 + 2 for x0, x1 in bands) for w in ln.words)
+
+
+def _header_row(lines: list[TLine], bands: list[tuple[float, float]]) -> list[TLine]:
+    """Header lines cut into one cell per column: a column's words over all header lines (a header
+    cell wrapped over two lines is one cell), top line first."""
+    per: dict[int, list] = {}
+    for ln in sorted(lines, key=lambda ln: ln.bbox[1]):
+        for w in sorted(ln.words, key=lambda w: w.bbox[0]):
+            per.setdefault(_band(w, bands)[0], []).append(w)
+    ref = lines[0]
+    return [TLine(ws, box_union(w.bbox for w in ws), ref.leaf, ref.col, -1) for _, ws in sorted(per.items())]
+
+
+def table_element(lines: list[TLine], to_line, font, head: int = 0) -> Element | None:
+    """One `table` element from a table region's cell lines (the first `head` of them header lines
+    from above the region), or None (not a table)."""
+    found = table_grid(lines[head:])
     if found is None:
         return None
-    grid, bands = found
+    grid, bands, spans = found
+    if head:  # the region's own rows level with those header lines (a header cell wrapped lower) are header too
+        header, bottom = list(lines[:head]), max(ln.bbox[3] for ln in lines[:head])
+        while grid and min(c.bbox[1] for c in grid[0]) < bottom:
+            header += grid[0]
+            bottom = max(bottom, *(c.bbox[3] for c in grid.pop(0)))
+        grid = [_header_row(header, bands), *grid]
     cells, spelled = [], []
     for r, row in enumerate(grid):
         texts = [""] * len(bands)
         for cell in row:
             col, span = _band(cell, bands)
             texts[col] = f"{texts[col]} {cell.text}".strip()
-            cells.append({"row": r, "col": col, "rowspan": 1, "colspan": span, "bbox": [round(v, 3) for v in cell.bbox],
+            cells.append({"row": r, "col": col, "rowspan": 2 if id(cell) in spans else 1, "colspan": span, "bbox": [round(v, 3) for v in cell.bbox],
                           "text": cell.text})  # fmt: skip
         spelled.append(TABLE_CELL.join(texts))
     ordered = [c for row in grid for c in row]

@@ -160,3 +160,116 @@ def test_a_displayed_formula_in_pieces_is_one_math_element_in_stream_order():
     maths = [e for e in elements if e.type == "math"]
     assert len(maths) == 1, [(e.type, e.text) for e in elements]
     assert [ln.text for ln in maths[0].lines] == ["x∈Ω", "min F(x)=λg(x)"]
+
+
+def test_a_limit_typeset_inside_its_row_joins_the_row():
+    """`min` typeset, then its limit below it, then the rest of the row: the limit's line interleaves with
+    the row in the content stream, so the display is one line, its words in stream order."""
+    words = column(60, 80, 3, "P")
+    row = [PWord("min", (120, 130, 138, 140), 10.0, "CMMI", 0, 3), PWord("F(x)=λg(x)", (142, 130, 200, 140), 10.0, "CMMI", 0, 10)]
+    limit = PWord("x∈Ω", (124, 140.5, 136, 147), 7.0, "CMMI", 0, 3)
+    for k, w in enumerate(words + [row[0], limit, row[1]]):
+        w.seq = k
+    elements, _ = assemble(words + row + [limit], {}, [], [], W, H, "para")
+    (math,) = [e for e in elements if e.type == "math"]
+    assert [ln.text for ln in math.lines] == ["min x∈Ω F(x)=λg(x)"]
+
+
+def _spaced(texts, x, y, gap, size=10.0):
+    out = []
+    for t in texts:
+        out.append(word(t, x, y, size))
+        x = out[-1].bbox[2] + gap
+    return out
+
+
+def test_a_justified_line_alone_in_its_band_stays_one_line():
+    """Word spaces stretched past a gutter's width in a line with space above and below it: no column
+    cut, no table, one line. Two columns' lines level in one band still split at the gutter."""
+    stretched = _spaced("shifting towards hybrid architectures. Simply put, hybrid".split(), 60, 200, 10.5)
+    above, below = column(60, 100, 3, "A", 8), column(60, 300, 3, "B", 8)
+    leaves = reading_order(above + stretched + below, [], 9.0)
+    lines = [ln for leaf in leaves for ln in leaf.lines]
+    assert "shifting towards hybrid architectures. Simply put, hybrid" in [ln.text for ln in lines]
+    assert not any(leaf.tabular for leaf in leaves)
+    band = _spaced("the end of a left line".split(), 60, 200, 3) + _spaced("a right line begins".split(), 320, 200, 3)
+    assert texts(reading_order(band, [], 9.0)) == ["the end of a left line", "a right line begins"]
+
+
+def test_white_backgrounds_are_no_figure_and_white_frames_are_rules():
+    from docsynth.arxiv.backends import _path_kind
+
+    assert _path_kind((10, 10, 300, 300), False, True, False, (1.0, 1.0, 1.0)) == "background"
+    assert _path_kind((10, 10, 300, 300), False, True, True, (1, 1, 1)) == "rect"  # a frame drawn white inside
+    assert _path_kind((10, 10, 300, 300), False, True, False, (0.7, 0.7, 0.7)) == "fill"
+    assert _path_kind((10, 10, 300, 300), False, True, False, (0.0, 0.0, 0.0, 0.0)) == "background"  # CMYK white
+    assert _path_kind((10, 10, 300, 300), False, True, False, "P0") == "fill"  # a pattern: ink
+    chart = [((100, 100, 300, 101), "hline"), ((100, 100, 101, 200), "vline"), ((120, 120, 290, 190), "curve")]
+    # a Word text box: white background under the chart and its caption
+    (fig,) = find_figures([], [((90, 90, 310, 260), "background"), *chart], [], W, H)
+    assert fig.bbox == (100, 100, 300, 200)
+
+
+def test_tick_labels_and_axis_titles_join_their_chart_but_prose_never_does():
+    chart = [((100, 100, 300, 101), "hline"), ((100, 100, 101, 200), "vline"), ((120, 120, 290, 190), "curve")]
+    ticks = [word(str(v), 88, 100 + 25 * k, 6.0) for k, v in enumerate((80, 60, 40, 20, 0))]  # 6 pt left of the axis
+    title = _spaced(["Relative", "time"], 170, 214, 2, 6.0)  # under the tick labels along x
+    xticks = [word(f"{v}", 100 + 50 * k, 203, 6.0) for k, v in enumerate((0, 1, 2, 3))]
+    prose = _spaced("the text of the column goes on right below".split(), 60, 230, 3)
+    elements, facts = assemble(ticks + title + xticks + prose, {}, [], chart, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox[0] <= 88 and fig.bbox[3] >= 220 and fig.bbox[3] < 230
+    inside = {w.text for ln in fig.lines for w in ln.words}
+    assert {"80", "0", "Relative", "time", "3"} <= inside
+    assert [e.text for e in elements if e.type != "figure"] == ["the text of the column goes on right below"]
+
+
+def test_boxes_of_one_diagram_with_labels_between_them_are_one_figure():
+    a = [((100, 100, 160, 140), "curve")]
+    b = [((180, 100, 240, 140), "curve")]  # 20 pt apart, an arrow label between them
+    label = [word("feat", 161, 112, 7.0)]
+    text = column(60, 400, 4, "T")  # body text elsewhere on the page: 10 pt
+    elements, _ = assemble(label + text, {}, [], a + b, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox == (100, 100, 240, 140) and [ln.text for ln in fig.lines] == ["feat"]
+    far = [((400, 100, 460, 140), "curve")]  # prose between: two figures
+    prose = _spaced("a line of running text sits here".split(), 245, 115, 2, 8.0)
+    elements, _ = assemble(prose + text, {}, [], b + far, W, H, "para")
+    assert sum(e.type == "figure" for e in elements) == 2
+
+
+def test_a_rotated_axis_title_joins_its_chart_and_two_titles_level_are_two_lines():
+    from docsynth.arxiv.assemble import rotated_elements
+    from docsynth.arxiv.words import TO_FRAME
+    from docsynth.arxiv.geometry import apply_box
+
+    # two "Frequency" titles running up the page at x 52-58, one per chart, 100 pt apart along the line
+    def up(text, y_top):
+        box = (52.0, y_top, 58.0, y_top + 30.0)
+        return PWord(text, apply_box(TO_FRAME[270], box), 6.0, "Sans", 0)
+
+    words = [up("Frequency", 110), up("Frequency", 250)]
+    lines = rotated_elements({270: words}, "para")
+    assert [e.text for e in lines] == ["Frequency", "Frequency"]
+    chart = [((64, 100, 280, 101), "hline"), ((64, 100, 65, 160), "vline"), ((80, 110, 270, 150), "curve")]  # 6 pt right of it
+    elements, _ = assemble([], {270: words[:1]}, [], chart, W, H, "para")
+    assert [e.type for e in elements] == ["figure"] and elements[0].lines[-1].text == "Frequency"
+
+
+def test_a_header_set_apart_by_a_wide_gap_and_a_label_spanning_two_rows_belong_to_the_table():
+    """A header row 24 pt above the body (a rule under it: the widest gap, where the XY-cut cuts first;
+    its cells evenly spaced, so it is read as one line of text) and a row label centred on the two rows
+    it names. The paragraph above stays text."""
+    words = column(60, 60, 3, "P")
+    header = [word(t, x, 124) for t, x in (("Model", 60), ("Task", 110), ("Acc", 160), ("Speed", 260), ("Cost", 360))]
+    body = [word("Text", 110, 158), word("0.05", 160, 158), word("0.07", 260, 158), word("0.15", 360, 158),
+            word("Order", 110, 170), word("0.02", 160, 170), word("0.04", 260, 170), word("0.11", 360, 170),
+            word("DS", 60, 164)]  # fmt: skip
+    body += [word(t, x, 186) for t, x in (("Base", 60), ("Text", 110), ("0.09", 160), ("0.08", 260), ("0.20", 360))]
+    elements, _ = assemble(words + header + body, {}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["para", "table"], [(e.type, e.text) for e in elements]
+    table = elements[1]
+    assert table.text.split("\n")[:2] == ["Model | Task | Acc | Speed | Cost", "DS | Text | 0.05 | 0.07 | 0.15"]
+    (ds,) = [c for c in table.attrs["cells"] if c["text"] == "DS"]
+    assert (ds["row"], ds["col"], ds["rowspan"]) == (1, 0, 2)
+    assert table.attrs["rows"] == 4 and table.text.split("\n")[2] == " | Order | 0.02 | 0.04 | 0.11"
