@@ -23,7 +23,8 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
 Reference text comes from poppler, an independent implementation; boxes are compared in the
 displayed page's points (`-cropbox`). Reference lines mostly made of glyphs without a Unicode map
 (diagram and symbol fonts, which we leave out of the text and poppler prints as stray letters) are
-not counted.
+not counted, nor are reference lines with a degenerate box (under half a point wide or high: poppler's
+zero-width boxes for diagram-font glyphs, which no line can match at IoU >= 0.5).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def mostly_unmapped(box, marks: list[tuple]) -> bool:
 
 
 def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> dict:
-    ref_lines = [r for r in ref_lines if not (marks and mostly_unmapped(r[1], marks))]
+    ref_lines = [r for r in ref_lines if min(r[1][2] - r[1][0], r[1][3] - r[1][1]) >= 0.5 and not (marks and mostly_unmapped(r[1], marks))]
     ours = [(ln.text, tuple(ln.bbox)) for e in page.elements for ln in e.lines]
     figures = [tuple(e.bbox) for e in page.elements if e.type in ("figure", "image")]
     m = match_lines([b for _, b in ours], [b for _, b in ref_lines])

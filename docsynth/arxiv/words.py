@@ -5,12 +5,14 @@ size-high box (pdfminer's convention: the box bottom sits at the font's descent 
 baseline, its top one font size above that; the PyMuPDF backend rebuilds that box from the
 glyph origin so the two agree). Words break at whitespace glyphs, at horizontal gaps wider
 than `WORD_GAP` font sizes, at jumps back to the left and at vertical jumps off the word's
-band: the same rule as poppler's `minWordBreakSpace`, so word boundaries match `pdftotext`.
+band: the same rule as poppler's `minWordBreakSpace`, so word boundaries match `pdftotext`. A spacing
+accent set over the glyph before or after it (TeX's accented letters) composes with it (NFC), as poppler does.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +30,10 @@ _MONO = re.compile(r"mono|courier|cmtt|consol|code", re.I)
 MATH_CHARS = re.compile(  # Greek, operators, arrows, math alphanumerics and the ASCII operators
     r"[\u0370-\u03ff\u2200-\u22ff\u2190-\u21ff\u27c0-\u27ef\u2980-\u2aff\U0001d400-\U0001d7ff=+<>^_|~\u00b1\u00d7\u00f7]"
 )
+# spacing accents TeX sets over a letter (\`e, \"o, \v{c}) -> the combining mark composed with it
+ACCENTS = {"`": "\u0300", "\u00b4": "\u0301", "\u02c6": "\u0302", "\u02dc": "\u0303", "\u00af": "\u0304", "\u02d8": "\u0306",
+           "\u02d9": "\u0307", "\u00a8": "\u0308", "\u02da": "\u030a", "\u02dd": "\u030b", "\u02c7": "\u030c", "\u00b8": "\u0327",
+           "\u02db": "\u0328"}  # fmt: skip
 LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
 
 
@@ -77,7 +83,15 @@ def build_words(glyphs) -> list[PWord]:
     parts: list[str] = []
     wx0 = wy0 = wx1 = wy1 = wsize = 0.0
     wfont, wmath = "", 0
+    px0 = px1 = 0.0  # the last glyph's x-range: an accent set over it composes with it
     for text, x0, y0, x1, y1, size, fontname in glyphs:
+        if parts and (text in ACCENTS or parts[-1] in ACCENTS) and y0 < wy1 and y1 > wy0 \
+                and min(x1, px1) - max(x0, px0) >= 0.5 * min(x1 - x0, px1 - px0) > 0:  # fmt: skip
+            accent, letter = (text, parts[-1]) if text in ACCENTS else (parts[-1], text)
+            parts[-1] = unicodedata.normalize("NFC", letter + ACCENTS[accent])  # TeX's \`e: a letter and a spacing accent over it
+            px0, px1 = min(px0, x0), max(px1, x1)
+            wx1 = max(wx1, x1)
+            continue
         if parts:
             s = size if size > wsize else wsize
             yc = (y0 + y1) * 0.5
@@ -87,12 +101,14 @@ def build_words(glyphs) -> list[PWord]:
                 parts = []
             else:
                 parts.append(text)
+                px0, px1 = x0, x1
                 wx0, wy0 = min(wx0, x0), min(wy0, y0)
                 wx1, wy1, wsize = max(wx1, x1), max(wy1, y1), s
                 wmath += fontname != wfont and font_style(fontname)[1] & MATH and 1 or 0
                 continue
         if text and not text.isspace():
             parts = [text]
+            px0, px1 = x0, x1
             wx0, wy0, wx1, wy1, wsize, wfont, wmath = x0, y0, x1, y1, size, fontname, 0
     if parts:
         words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath))

@@ -273,3 +273,13 @@ def test_a_header_set_apart_by_a_wide_gap_and_a_label_spanning_two_rows_belong_t
     (ds,) = [c for c in table.attrs["cells"] if c["text"] == "DS"]
     assert (ds["row"], ds["col"], ds["rowspan"]) == (1, 0, 2)
     assert table.attrs["rows"] == 4 and table.text.split("\n")[2] == " | Order | 0.02 | 0.04 | 0.11"
+
+
+def test_a_spacing_accent_set_over_a_letter_composes_with_it():
+    """TeX's \\`e and \\"o: the letter and a spacing accent drawn over it, in either order: one letter.
+    An accent beside a letter (a grave in code) stays as it is."""
+    glyphs = [("C", 0, 0, 5, 8, 8, "F"), ("a", 5, 0, 9, 8, 8, "F"), ("n", 9, 0, 13, 8, 8, "F"), ("d", 13, 0, 17, 8, 8, "F"),
+              ("e", 17, 0, 20.5, 8, 8, "F"), ("`", 17.1, -0.4, 20.8, 7.6, 8, "F"), ("s", 20.6, 0, 23.2, 8, 8, "F"),
+              (" ", 23.2, 0, 26, 8, 8, "F"), ("\u00a8", 26.5, 0, 29, 8, 8, "F"), ("o", 26, 0, 31, 8, 8, "F"),
+              (" ", 31, 0, 34, 8, 8, "F"), ("a", 34, 0, 38, 8, 8, "F"), ("`", 38.2, 0, 42, 8, 8, "F")]  # fmt: skip
+    assert [w.text for w in build_words(glyphs)] == ["Candès", "ö", "a`"]
