@@ -40,8 +40,13 @@ PIECE_CHARS = 3  # a one-line paragraph this short touching a formula is a piece
 
 
 def _frac_math(ln: TLine) -> float:
-    n = sum(len(w.text) for w in ln.words)
-    return sum(w.math_chars for w in ln.words) / max(n, 1)
+    return _math_share([ln])
+
+
+def _math_share(lines: list[TLine]) -> float:
+    """Share of math glyphs in some lines (a display's operator word, "minimize", in a row of math is math)."""
+    n = sum(len(w.text) for ln in lines for w in ln.words)
+    return sum(w.math_chars for ln in lines for w in ln.words) / max(n, 1)
 
 
 def is_math_line(ln: TLine, body: float) -> bool:
@@ -215,9 +220,10 @@ def merge_displays(paras: list[list[TLine]], types: list[str], body: float) -> t
     out_p: list[list[TLine]] = []
     out_t: list[str] = []
     for para, kind in zip(paras, types):
-        if out_p and para[0].col == out_p[-1][-1].col and _touches(out_p[-1], para, body) and (
-                (out_t[-1] == "math" and (kind == "math" or _piece(para)))
-                or (kind == "math" and _piece(out_p[-1]))):  # fmt: skip
+        if out_p and _touches(out_p[-1], para, body) and (
+                (para[0].col == out_p[-1][-1].col and out_t[-1] == "math" and (kind == "math" or _piece(para)))
+                or (out_t[-1] == "math" and _piece(para) and _within(para, out_p[-1]))
+                or (kind == "math" and _piece(out_p[-1]) and _within(out_p[-1], para))):  # fmt: skip
             out_p[-1] = out_p[-1] + para
             out_t[-1] = "math"
             continue
@@ -245,10 +251,18 @@ def _stream_lines(para: list[TLine]) -> list[TLine]:
 
 
 def _piece(para: list[TLine]) -> bool:
-    """A paragraph that can only be a piece of a formula beside it: an equation number, or one line of
-    at most PIECE_CHARS characters (a numerator, a limit, an exponent set apart)."""
+    """A paragraph that can only be a piece of a formula beside it: lines each an equation number or at
+    most PIECE_CHARS characters (a numerator, a limit, an exponent set apart)."""
     text = " ".join(ln.text for ln in para).strip()
-    return bool(EQNO.fullmatch(text)) or (len(para) == 1 and len(text.replace(" ", "")) <= PIECE_CHARS)
+    return bool(EQNO.fullmatch(text)) or all(EQNO.fullmatch(ln.text.strip()) or len(ln.text.replace(" ", "")) <= PIECE_CHARS
+                                             for ln in para)  # fmt: skip
+
+
+def _within(piece: list[TLine], para: list[TLine]) -> bool:
+    """Whether a piece lies inside a paragraph's x-range (a denominator under its formula, whatever leaf
+    the XY-cut gave it) or in the paragraph's column."""
+    box = box_union(ln.bbox for ln in para)
+    return piece[0].col == para[-1].col or (box[0] <= piece[0].bbox[0] and piece[-1].bbox[2] <= box[2])
 
 
 def _touches(a: list[TLine], b: list[TLine], body: float) -> bool:
@@ -260,7 +274,7 @@ def _text_elements(lines: list[TLine], body: float, height: float, granularity: 
     if not lines:
         return []
     paras = group_paragraphs(lines, body)
-    maths = [is_math_line(p[0], body) for p in paras]
+    maths = [is_math_line(p[0], body) or _math_share(p) >= 0.5 for p in paras]
     types = _types(paras, maths, body, height)
     paras, types = merge_displays(paras, types, body)
     if granularity == "line":

@@ -4,8 +4,9 @@ A backend hands over glyphs in content-stream order, already in displayed page p
 size-high box (pdfminer's convention: the box bottom sits at the font's descent below the
 baseline, its top one font size above that; the PyMuPDF backend rebuilds that box from the
 glyph origin so the two agree). Words break at whitespace glyphs, at horizontal gaps wider
-than `WORD_GAP` font sizes, at jumps back to the left and at vertical jumps off the word's
-band: the same rule as poppler's `minWordBreakSpace`, so word boundaries match `pdftotext`. A spacing
+than `WORD_GAP` font sizes, at jumps back to the left, at vertical jumps off the word's band and
+where a sub- or superscript begins or ends (size and baseline both change): poppler's rules
+(`minWordBreakSpace`, a new word at a new baseline and size), so word boundaries match `pdftotext`. A spacing
 accent set over the glyph before or after it (TeX's accented letters) composes with it (NFC), as poppler does.
 """
 
@@ -20,6 +21,9 @@ Box = tuple[float, float, float, float]
 
 WORD_GAP = 0.15  # a horizontal gap wider than this many font sizes ends a word
 BACKSTEP = 0.5  # a glyph starting this many font sizes left of the word's end starts a new one
+SCRIPT_SIZE, SCRIPT_SHIFT = 0.1, 0.2  # a glyph this much smaller or larger than the last, its centre this far
+# (fractions of the last glyph's size) above or below, starts a new word: a sub- or superscript begins or
+# ends (x_i is "x i", as poppler spells it); small capitals share their baseline and stay one word
 
 BOLD, ITALIC, MATH, MONO = 1, 2, 4, 8
 _SUBSET = re.compile(r"^[A-Z]{6}\+")
@@ -82,8 +86,8 @@ def build_words(glyphs) -> list[PWord]:
     words: list[PWord] = []
     parts: list[str] = []
     wx0 = wy0 = wx1 = wy1 = wsize = 0.0
-    wfont, wmath = "", 0
-    px0 = px1 = 0.0  # the last glyph's x-range: an accent set over it composes with it
+    wfont, wmath, wlink = "", 0, False
+    px0 = px1 = pyc = psz = 0.0  # the last glyph's x-range (an accent set over it composes with it), centre and size
     for text, x0, y0, x1, y1, size, fontname in glyphs:
         if parts and (text in ACCENTS or parts[-1] in ACCENTS) and y0 < wy1 and y1 > wy0 \
                 and min(x1, px1) - max(x0, px0) >= 0.5 * min(x1 - x0, px1 - px0) > 0:  # fmt: skip
@@ -92,35 +96,40 @@ def build_words(glyphs) -> list[PWord]:
             px0, px1 = min(px0, x0), max(px1, x1)
             wx1 = max(wx1, x1)
             continue
+        yc = (y0 + y1) * 0.5
         if parts:
             s = size if size > wsize else wsize
-            yc = (y0 + y1) * 0.5
-            if (text.isspace() or not text or yc < wy0 - 0.1 * s or yc > wy1 + 0.1 * s
+            script = abs(size - psz) > SCRIPT_SIZE * psz and abs(yc - pyc) > SCRIPT_SHIFT * psz
+            if (script or text.isspace() or not text or yc < wy0 - 0.1 * s or yc > wy1 + 0.1 * s
                     or x0 < wx1 - BACKSTEP * s or x0 > wx1 + WORD_GAP * s):  # fmt: skip
-                words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath))
+                words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath, wlink))
                 parts = []
+                wlink = script and words[-1].math_chars > 0  # a script of a word with math in it is math
             else:
                 parts.append(text)
-                px0, px1 = x0, x1
+                px0, px1, pyc, psz = x0, x1, yc, size
                 wx0, wy0 = min(wx0, x0), min(wy0, y0)
                 wx1, wy1, wsize = max(wx1, x1), max(wy1, y1), s
                 wmath += fontname != wfont and font_style(fontname)[1] & MATH and 1 or 0
                 continue
         if text and not text.isspace():
             parts = [text]
-            px0, px1 = x0, x1
+            px0, px1, pyc, psz = x0, x1, yc, size
             wx0, wy0, wx1, wy1, wsize, wfont, wmath = x0, y0, x1, y1, size, fontname, 0
+        else:
+            wlink = False
     if parts:
-        words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath))
+        words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath, wlink))
     for k, w in enumerate(words):
         w.seq = k
     return words
 
 
-def _word(parts: list[str], x0: float, y0: float, x1: float, y1: float, size: float, fontname: str, mixed_math: int) -> PWord:
+def _word(parts: list[str], x0: float, y0: float, x1: float, y1: float, size: float, fontname: str, mixed_math: int,
+          script_of_math: bool = False) -> PWord:  # fmt: skip
     family, bits = font_style(fontname)
     text = "".join(parts)
-    math = len(text) if bits & MATH else len(MATH_CHARS.findall(text)) + mixed_math
+    math = len(text) if bits & MATH or script_of_math else len(MATH_CHARS.findall(text)) + mixed_math
     return PWord(text, (x0, y0, x1, y1), round(size, 2), family, bits, min(math, len(text)))
 
 

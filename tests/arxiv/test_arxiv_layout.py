@@ -283,3 +283,27 @@ def test_a_spacing_accent_set_over_a_letter_composes_with_it():
               (" ", 23.2, 0, 26, 8, 8, "F"), ("\u00a8", 26.5, 0, 29, 8, 8, "F"), ("o", 26, 0, 31, 8, 8, "F"),
               (" ", 31, 0, 34, 8, 8, "F"), ("a", 34, 0, 38, 8, 8, "F"), ("`", 38.2, 0, 42, 8, 8, "F")]  # fmt: skip
     assert [w.text for w in build_words(glyphs)] == ["Candès", "ö", "a`"]
+
+
+def test_sub_and_superscripts_are_words_of_their_own_but_small_capitals_are_not():
+    """x_i: a smaller glyph on a lower baseline starts a word (as poppler spells it), and a script of a
+    math word counts as math. SMALL CAPS: smaller letters on the same baseline stay in their word."""
+    glyphs = [("x", 0, 0, 5, 10, 10, "CMMI10"), ("i", 5, 5, 8, 12, 7, "CMR7"), ("+", 10, 0, 16, 10, 10, "CMR10"),
+              ("A", 30, 0, 37, 10, 10, "Times"), ("BSTRACT", 37, 2, 70, 10.3, 8, "Times"),
+              ("word", 80, 0, 100, 10, 10, "Times"), ("1", 100, -3.5, 103, 3.5, 7, "Times")]  # fmt: skip
+    words = build_words(glyphs)
+    assert [w.text for w in words] == ["x", "i", "+", "ABSTRACT", "word", "1"]
+    assert words[1].math_chars == 1 and words[5].math_chars == 0  # a subscript of x is math, a footnote mark is not
+
+
+def test_a_row_of_formula_pieces_under_a_display_joins_it():
+    """Denominators and an equation number left on a row of their own under a display: one math element."""
+    words = column(60, 80, 3, "P")
+    top = [PWord("min", (120, 130, 138, 140), 10.0, "CMMI", 0, 3), PWord("∥Ax−b∥", (150, 130, 200, 140), 10.0, "CMMI", 0, 6)]
+    pieces = [PWord("2", (124, 138.5, 128, 145.5), 7.0, "CMR", 0, 0), PWord("2", (190, 138.5, 194, 145.5), 7.0, "CMR", 0, 0),
+              word("(4)", 250, 137)]  # fmt: skip
+    for k, w in enumerate(words + top + pieces):
+        w.seq = k
+    elements, _ = assemble(words + top + pieces, {}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["para", "math"], [(e.type, e.text) for e in elements]
+    assert "(4)" in elements[1].text
