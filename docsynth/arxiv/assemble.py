@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, find_figures, in_figure, split_labels
 from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, mat_inv
-from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, assign_rows, body_size, reading_order
+from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, assign_rows, body_size, fragments, reading_order
 from docsynth.arxiv.paragraphs import build_elements, text_element
 from docsynth.arxiv.words import TO_FRAME, PWord
 from docsynth.doc import Element, Line, Word, box_union
@@ -41,15 +41,12 @@ def _runs(words: list[PWord]) -> list[list[PWord]]:
 
 
 def figure_element(f: Figure, words: list[PWord], rotated: list[Line] = ()) -> Element:
-    """A figure; the words inside it (axis labels, legends) are kept as its lines (rotated labels after
-    them), its text stays empty."""
+    """A figure; the words inside it (axis labels, legends) are kept as its lines, a line per label (a
+    run of words, top to bottom), rotated labels after them; its text stays empty."""
     inside = [w for w in words if in_figure(w, f)]
-    rows: dict[int, list[PWord]] = {}
-    for w, r in zip(inside, assign_rows(inside)):
-        rows.setdefault(r, []).append(w)
-    lines = []
-    for ws in sorted(rows.values(), key=lambda ws: min(w.yc for w in ws)):
-        ws.sort(key=lambda w: w.bbox[0])
+    lines = []  # one line a label: a run of words (a tick label, a legend entry), never a row across the figure
+    for run in sorted(fragments(inside), key=lambda r: ((r.bbox[1] + r.bbox[3]) / 2, r.bbox[0])):
+        ws = run.words
         lines.append(Line(" ".join(w.text for w in ws), box_union(w.bbox for w in ws), [Word(w.text, w.bbox) for w in ws]))
     lines.extend(rotated)
     return Element("figure", f.bbox, lines=lines, attrs={"kind": f.kind, "paths": f.paths, "images": f.images})

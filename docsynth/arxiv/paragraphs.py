@@ -24,7 +24,7 @@ import re
 from collections import Counter
 
 from docsynth.arxiv.layout import Leaf, TLine
-from docsynth.arxiv.tables import header_lines, table_element
+from docsynth.arxiv.tables import author_groups, header_lines, table_element
 from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
 from docsynth.doc import Element, Line, Word, box_union
 
@@ -192,7 +192,13 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
                     del before[len(before) - heads[g] :]
         for (table, lines), head in zip(groups, heads):
             element = table_element(lines, to_line, _font, head) if table is not None else None
-            out.extend([element] if element is not None else _text_elements(lines, body, height, granularity))
+            authors = author_groups(lines) if table is not None and element is None else None
+            if element is not None:
+                out.append(element)
+            elif authors:  # one paragraph an author, in the order the block is read
+                out.extend(e for group in authors for e in _text_elements(group, body, height, granularity))
+            else:
+                out.extend(_text_elements(lines, body, height, granularity))
         run = []
         if item is not None:
             out.append(blocks[item])

@@ -12,8 +12,10 @@ fragment). Here they become a grid:
   apart (a rule under the header); cut into one cell per column, a wrapped header cell one cell;
 - not a table: a region whose first column is all numbering (`1`, `2.3`, `[12]`: a table of
   contents, a numbered listing, a reference list), with fewer than 2 rows of 2 or more cells (a
-  stretched line of prose), or mostly math glyphs (an aligned display formula). Those stay text,
-  read row by row.
+  stretched line of prose), mostly math glyphs (an aligned display formula), or with only equation
+  number in its last column (a display whose math glyphs map to letters). Those stay text, read
+  row by row. An author block (e-mail addresses in two columns or more) is no table either: its
+  lines are read author by author (`author_groups`).
 
 The element's text spells the grid row-major (DESIGN §5, proposed): cells joined by `TABLE_CELL`,
 rows by `TABLE_ROW`, empty cells as empty strings; `attrs` hold `rows`, `cols` and `cells` (`row`,
@@ -33,6 +35,9 @@ NUMBERING = re.compile(r"[\[(]?(\d+|[ivxlc]+|[A-Z])([.\-]\d+)*[.\])]?", re.IGNOR
 MIN_ROWS, MIN_COLS = 2, 2  # rows with at least MIN_COLS cells
 MAX_MATH = 0.25  # share of math glyphs above which a grid is a display formula
 HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most this far above it
+EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+SENTENCE_TAIL = re.compile(r"^[a-z].*[.!?]\)?$")  # the end of a sentence (a caption's last line), not a header
 CAPTION_START = re.compile(r"^(table|tab\.|figure|fig\.)\s*\d", re.IGNORECASE)
 
 
@@ -59,7 +64,47 @@ def table_grid(lines: list[TLine]) -> tuple[list[list[TLine]], list[tuple[float,
     chars = sum(len(w.text) for ln in lines for w in ln.words)
     if sum(w.math_chars for ln in lines for w in ln.words) > MAX_MATH * chars:
         return None  # a display formula laid out in columns (an aligned system, a cases block)
+    last = [c.text.strip() for r in grid for c in r if _band(c, bands)[0] == len(bands) - 1]
+    if any(EQNO.fullmatch(t) for t in last):
+        return None  # a display formula whose glyphs map to letters (no math fonts to tell), its number at the right
+    if _authors(grid, bands):
+        return None  # an author block: names over affiliations and e-mail addresses, read author by author
     return grid, bands, spans
+
+
+def _authors(grid: list[list[TLine]], bands: list[tuple[float, float]]) -> bool:
+    """Whether a grid is an author block: e-mail addresses in two columns or more."""
+    return len({_band(c, bands)[0] for r in grid for c in r if EMAIL.search(c.text)}) >= MIN_COLS
+
+
+def author_groups(lines: list[TLine]) -> list[list[TLine]] | None:
+    """An author block's lines grouped by author (column by column within each band of rows, bands
+    split at gaps wider than one and a half times the usual row gap), or None when it is no author block."""
+    rows: dict[int, list[TLine]] = {}
+    for ln, r in zip(lines, assign_rows(lines)):
+        rows.setdefault(r, []).append(ln)
+    grid = [sorted(cs, key=lambda c: c.bbox[0]) for cs in sorted(rows.values(), key=lambda cs: min(c.bbox[1] for c in cs))]
+    widest = max((len(r) for r in grid), default=0)
+    if widest < MIN_COLS:
+        return None
+    full = [r for r in grid if len(r) == widest]
+    bands = [(min(r[k].bbox[0] for r in full), max(r[k].bbox[2] for r in full)) for k in range(widest)]
+    if not _authors(grid, bands):
+        return None
+    tops = [min(c.bbox[1] for c in r) for r in grid]
+    gaps = sorted(b - a for a, b in zip(tops, tops[1:])) or [0.0]
+    usual = gaps[len(gaps) // 2]
+    groups: list[list[TLine]] = []
+    start = 0
+    for i in range(1, len(grid) + 1):
+        if i == len(grid) or tops[i] - tops[i - 1] > 1.5 * usual:
+            band_rows = grid[start:i]
+            for k in range(len(bands)):
+                cells = [c for r in band_rows for c in r if _band(c, bands)[0] == k]
+                if cells:
+                    groups.append(cells)
+            start = i
+    return groups
 
 
 def _spanning_labels(grid: list[list[TLine]]) -> tuple[list[list[TLine]], set[int]]:
@@ -94,7 +139,7 @@ def _band(cell: TLine, bands: list[tuple[float, float]]) -> tuple[int, int]:
 def header_lines(before: list[TLine], lines: list[TLine], body: float) -> int:
     """How many of the last lines of the text `before` a table region are its header: lines right above
     it (starting within HEADER_SPAN body sizes of its top), inside its width, every word over a column,
-    no caption, together over two columns or more. The XY-cut sets them apart when a rule or a gap under the header is the
+    no caption or sentence's end, together over two columns or more. The XY-cut sets them apart when a rule or a gap under the header is the
     widest gap around."""
     found = table_grid(lines)
     if found is None or not before:
@@ -105,7 +150,8 @@ def header_lines(before: list[TLine], lines: list[TLine], body: float) -> int:
     while k < len(before):
         ln = before[-1 - k]
         if ((ln.bbox[1] + ln.bbox[3]) / 2 > top + body or top - ln.bbox[1] > HEADER_SPAN * body or ln.bbox[0] < x0 - body
-                or ln.bbox[2] > x1 + body or CAPTION_START.match(ln.text) or not _in_bands(ln, bands)):  # fmt: skip
+                or ln.bbox[2] > x1 + body or CAPTION_START.match(ln.text) or SENTENCE_TAIL.match(ln.text)
+                or not _in_bands(ln, bands)):  # fmt: skip
             break
         k += 1
     cols = {_band(w, bands)[0] for ln in before[len(before) - k :] for w in ln.words}

@@ -307,3 +307,39 @@ def test_a_row_of_formula_pieces_under_a_display_joins_it():
     elements, _ = assemble(words + top + pieces, {}, [], [], W, H, "para")
     assert [e.type for e in elements] == ["para", "math"], [(e.type, e.text) for e in elements]
     assert "(4)" in elements[1].text
+
+
+def test_a_figure_keeps_a_line_per_label_not_a_row_across_it():
+    chart = [((100, 100, 400, 101), "hline"), ((100, 100, 101, 200), "vline"), ((120, 120, 390, 190), "curve")]
+    legend = [word("train", 130, 150, 6.0), word("loss", 148, 150, 6.0), word("val", 330, 150, 6.0), word("loss", 342, 150, 6.0)]
+    elements, _ = assemble(legend + column(60, 300, 3, "T"), {}, [], chart, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert [ln.text for ln in fig.lines] == ["train loss", "val loss"]
+
+
+def test_a_formula_with_its_number_is_no_table_and_an_author_block_is_read_author_by_author():
+    words = column(60, 60, 2, "P")
+    # a display whose glyphs map to letters (no math font to tell): pieces in columns, its number at the right
+    for r, row in enumerate([("min", "kxk", "subject", "(4)"), ("x", "2", "to", "")]):
+        words += [word(t, x, 100 + 12 * r) for t, x in zip(row, (100, 160, 220, 400)) if t]
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    assert "table" not in [e.type for e in elements]
+    authors = []
+    for band, people in enumerate([(("Ann Lee", "ann@x.org"), ("Bo Chu", "bo@y.edu")), (("Cy Day", "cy@z.com"), ("Di Eng", "di@w.io"))]):
+        for k, (name, mail) in enumerate(people):
+            y = 100 + 40 * band
+            authors += _spaced(name.split(), 100 + 200 * k, y, 3) + [word(mail, 100 + 200 * k, y + 12)]
+    elements, _ = assemble(column(60, 300, 3, "T") + authors, {}, [], [], W, H, "para")
+    assert [e.text for e in elements[:4]] == ["Ann Lee ann@x.org", "Bo Chu bo@y.edu", "Cy Day cy@z.com", "Di Eng di@w.io"]
+
+
+def test_the_last_line_of_a_caption_above_a_table_is_no_header():
+    """The header row set apart (read as a line of text), the caption's last line right above it."""
+    words = _spaced("Table 1: Accuracy of the methods by corruption level, higher is".split(), 60, 60, 3) + [word("best).", 60, 72)]
+    words += [word(t, x, 86) for t, x in (("Corr", 60), ("0%", 140), ("20%", 220), ("40%", 300))]  # evenly spaced
+    for r, row in enumerate([("L1LS", "19.5", "18.4", "17.5"), ("ALM", "0.3", "2.0", "5.0"), ("FISTA", "8.8", "8.7", "8.7")]):
+        words += [word(t, x, 104 + 12 * r) for t, x in zip(row, (60, 140, 220, 300))]
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.text.split("\n")[0] == "Corr | 0% | 20% | 40%", [(e.type, e.text) for e in elements]
+    assert elements[0].text.endswith("best).")
