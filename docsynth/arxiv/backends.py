@@ -30,7 +30,7 @@ class RawPage:
     glyphs: int = 0  # non-blank glyphs seen
     unmapped: int = 0  # glyphs without a Unicode mapping ((cid:N) / U+FFFD); left out of the words
     images: list[Box] = field(default_factory=list)  # embedded raster images
-    paths: list[tuple[Box, str]] = field(default_factory=list)  # vector paths: (box, hline|vline|rect|fill|curve|background)
+    paths: list[tuple[Box, str]] = field(default_factory=list)  # vector paths: (box, hline|vline|rect|fill|curve|background|glyph)
     fonts: dict[str, list[int]] = field(default_factory=dict)  # font name -> [glyphs, unmapped glyphs]
 
 
@@ -42,6 +42,7 @@ class _Glyphs:
         self.rotated: dict[int, list] = {}
         self.n = self.unmapped = 0
         self.fonts: dict[str, list[int]] = {}
+        self.marks: dict[str, list[Box]] = {}  # font -> boxes of its unmapped upright glyphs
 
     def add(self, angle: int, text: str, x0: float, y0: float, x1: float, y1: float, size: float, font: str) -> None:
         if not text.isspace():
@@ -52,6 +53,8 @@ class _Glyphs:
                 self.unmapped += 1
                 counts[1] += 1
                 text = " "
+                if angle == 0:
+                    self.marks.setdefault(font, []).append((x0, y0, x1, y1))
         g = (text, x0, y0, x1, y1, size, font)
         if angle == 0:
             self.horiz.append(g)
@@ -60,7 +63,16 @@ class _Glyphs:
 
     def raw_page(self, width: float, height: float, images, paths) -> RawPage:
         rwords = {a: build_rotated_words(g, a) for a, g in self.rotated.items()}
-        return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images, paths, self.fonts)
+        return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images,
+                       list(paths) + self.drawn_glyphs(), self.fonts)  # fmt: skip
+
+    def drawn_glyphs(self) -> list[tuple[Box, str]]:
+        """Glyphs of fonts none of whose glyphs maps, other than the page's main font (XY-pic arrows,
+        chart symbols): drawings made with a font, so they take part in finding figures (kind `glyph`)."""
+        if not self.marks:
+            return []
+        body = max(self.fonts, key=lambda f: self.fonts[f][0])
+        return [(b, "glyph") for f, boxes in self.marks.items() if f != body and self.fonts[f][1] == self.fonts[f][0] for b in boxes]
 
 
 def _path_kind(box: Box, curved: bool, filled: bool, stroked: bool = True, fill_colour=None) -> str:

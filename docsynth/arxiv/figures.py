@@ -8,7 +8,9 @@ stay text; white paint without a stroke (page and text-box backgrounds) is no pa
 Words whose centre lies in a figure (or within half their size of it) are its labels, and short
 runs of small text a little further out (tick labels, axis titles); they leave the text flow and the
 figure's box grows to hold them. Body-size prose is never a label. Figures side by side with only
-labels between them (the boxes and arrows of one diagram) become one. The encode
+labels between them (the boxes and arrows of one diagram) become one. Glyphs of fonts none of whose
+glyphs maps (XY-pic arrows: diagrams drawn with a font) count as drawn paths (kind `glyph`); a
+figure made of them alone needs GLYPH_MARKS of them and no prose inside. The encode
 step gives figures their vision codes by cropping the page raster at the box.
 """
 
@@ -28,7 +30,9 @@ TEXT_COVER = 0.3  # a cluster whose area is this much covered by words is a text
 LABEL_PAD = 0.5  # font sizes: a word this close outside a figure is one of its labels
 LABEL_REACH = 2.0  # font sizes: a short run of small text this close is a label too (ticks, axis titles)
 LABEL_WORDS, LABEL_SIZE = 4, 0.9  # such a run: at most this many words, at most this fraction of the body size
-PROSE_WORDS = 5  # a run of this many body-size words is prose: never a label
+PROSE_WORDS, PROSE_SIZE = 5, 0.7  # a line of this many words this near the body size is prose (a caption too): never a label
+PROSE_GAP = 2.0  # font sizes: runs of one row closer than this are one line (a justified line's wide spaces)
+GLYPH_MARKS = 8  # a cluster made only of glyphs of unmapped symbol fonts needs this many to be a drawing (XY-pic)
 FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
 BUCKET_ABOVE = 400  # with more paths than this, paths are merged per CELL-point grid cell first
 CELL = 12.0
@@ -87,7 +91,7 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
     if not items:
         return []
     boxes, kinds = _bucket(items)
-    reach = [_reach(b) if all(k in ("fill", "rect", "curve", "image") for k in ks) else GAP for b, ks in zip(boxes, kinds)]
+    reach = [_reach(b) if all(k in ("fill", "rect", "curve", "image", "glyph") for k in ks) else GAP for b, ks in zip(boxes, kinds)]
     first = _clusters(boxes, GAP, reach)
     figures = []
     for group in _merge_until_stable(boxes, first):
@@ -99,7 +103,10 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
         n_img = gkinds.count("image")
         if not n_img and _is_text(gkinds, inside, box):
             continue
+        if all(k == "glyph" for k in gkinds) and len(gkinds) < GLYPH_MARKS:
+            continue  # a few glyphs of a symbol font (a big delimiter, a dingbat): no drawing
         kind = "image" if n_img == len(gkinds) else ("vector" if not n_img else "mixed")
+        kind = "glyph" if all(k == "glyph" for k in gkinds) else kind
         figures.append(Figure(box, kind, len(gkinds) - n_img, n_img, len(inside)))
     return figures
 
@@ -127,7 +134,8 @@ def _merge_until_stable(boxes: list[Box], groups: list[list[int]]) -> list[list[
 
 
 def _is_text(kinds: list[str], inside: list[PWord], box: Box) -> bool:
-    straight = all(k in ("hline", "vline", "rect") for k in kinds)
+    glyphs = kinds.count("glyph")  # a few symbol glyphs inside a frame leave it a frame; many are a diagram
+    straight = glyphs < GLYPH_MARKS and all(k in ("hline", "vline", "rect", "glyph") for k in kinds)
     if straight and len(inside) >= TABLE_WORDS:
         return True
     covered = sum(area(w.bbox) for w in inside)
@@ -153,7 +161,11 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float) -> tupl
 
     runs = fragments(words)
     label_like = [len(r.words) <= LABEL_WORDS and max(w.size for w in r.words) <= LABEL_SIZE * body for r in runs]
-    prose = [len(r.words) >= PROSE_WORDS and max(w.size for w in r.words) > LABEL_SIZE * body for r in runs]
+    prose = _prose(runs, body)
+    prose_boxes = [r.bbox for r, p in zip(runs, prose) if p]
+    figures = [f for f in figures if f.kind != "glyph" or not any(center_inside(b, f.bbox) for b in prose_boxes)]
+    if not figures:
+        return words, figures
     taken = [False] * len(runs)
     for reach in (None, LABEL_REACH, LABEL_REACH):
         for k, r in enumerate(runs):
@@ -168,10 +180,35 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float) -> tupl
                     break
     figures = _merge_figures(figures, [r.bbox for r, p in zip(runs, prose) if p], body)
     out = []
-    for r, t in zip(runs, taken):
-        if not t and not any(all(in_figure(w, f) for w in r.words) for f in figures):
+    for r, t, p in zip(runs, taken, prose):
+        if not t and (p or not any(all(in_figure(w, f) for w in r.words) for f in figures)):
             out.extend(r.words)
     return out, figures
+
+
+def _prose(runs: list, body: float) -> list[bool]:
+    """Which runs are prose: part of a chain of runs along one row (gaps under PROSE_GAP font sizes: a
+    justified line's stretched spaces split it into runs) with PROSE_WORDS words or more, near the body size."""
+    from docsynth.arxiv.layout import assign_rows
+
+    out = [False] * len(runs)
+    rows: dict[int, list[int]] = {}
+    for k, r in enumerate(assign_rows(runs)):
+        rows.setdefault(r, []).append(k)
+    for ks in rows.values():
+        ks.sort(key=lambda k: runs[k].bbox[0])
+        chain = [ks[0]]
+        for k in ks[1:] + [None]:
+            last = runs[chain[-1]]
+            if k is not None and runs[k].bbox[0] - last.bbox[2] <= PROSE_GAP * last.words[-1].size:
+                chain.append(k)
+                continue
+            words = [w for c in chain for w in runs[c].words]
+            if len(words) >= PROSE_WORDS and max(w.size for w in words) >= PROSE_SIZE * body:
+                for c in chain:
+                    out[c] = True
+            chain = [k]
+    return out
 
 
 def _merge_figures(figures: list[Figure], prose: list[Box], body: float) -> list[Figure]:

@@ -343,3 +343,31 @@ def test_the_last_line_of_a_caption_above_a_table_is_no_header():
     (table,) = [e for e in elements if e.type == "table"]
     assert table.text.split("\n")[0] == "Corr | 0% | 20% | 40%", [(e.type, e.text) for e in elements]
     assert elements[0].text.endswith("best).")
+
+
+def test_a_diagram_drawn_with_a_font_is_a_figure_but_a_few_symbols_are_not():
+    """XY-pic draws arrows and circles with glyphs of fonts that map to no Unicode: those glyphs (not the
+    body font's, not a partly mapped font's) become drawn marks, and eight or more of them a figure."""
+    from docsynth.arxiv.backends import _Glyphs
+
+    g = _Glyphs()
+    for k in range(30):
+        g.add(0, f"t{k}", 60 + 6 * k, 400, 65 + 6 * k, 410, 10, "Times")  # body text
+    for k in range(10):  # circles and arrow heads of a diagram: a ring of glyphs
+        g.add(0, "\ufffd", 100 + 12 * (k % 5), 100 + 14 * (k // 5), 110 + 12 * (k % 5), 110 + 14 * (k // 5), 10, "XYCIRC10")
+    g.add(0, "\ufffd", 300, 300, 305, 310, 10, "CMSY10")  # one unmapped glyph of a font that maps others
+    g.add(0, "x", 310, 300, 315, 310, 10, "CMSY10")
+    marks = g.drawn_glyphs()
+    assert len(marks) == 10 and {k for _, k in marks} == {"glyph"}
+    (fig,) = find_figures([], marks, [], W, H)
+    assert fig.kind == "glyph"
+    assert find_figures([], marks[:5], [], W, H) == []  # a big delimiter's pieces, a dingbat: no drawing
+
+
+def test_a_justified_caption_inside_a_glyph_diagram_is_prose_and_the_diagram_gives_way():
+    from docsynth.arxiv.figures import Figure, split_labels
+
+    caption = _spaced("(a) Convention for this figure. Numbers inside the".split(), 88, 173, 9.0, 8.0)
+    fig = Figure((186, 115, 245, 194), "glyph", 40, 0)
+    text, figures = split_labels(caption + column(60, 400, 3, "T"), [fig], 10.0)
+    assert figures == [] and all(w in text for w in caption)
