@@ -80,7 +80,7 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
         f.bbox = clip(f.bbox, width, height) or f.bbox
     blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
     body = body_size(text_words)
-    leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body)
+    leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height)
     elements = build_elements(leaves, blocks, body, height, granularity)
     facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
     return elements, facts

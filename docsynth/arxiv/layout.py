@@ -4,7 +4,8 @@
    previous one and overlapping it vertically by half (sub- and superscripts stay on their line);
    no fragment bridges a column gutter, and no line borrows its band from another column.
 2. Rows: inside a leaf, fragments sorted by vertical centre join the open row they overlap most.
-3. XY-cut over fragments and blocks (figures, rotated text): a region splits at vertical gutters
+3. Running heads and feet (`margins`) are set aside first, then XY-cut over the other fragments and
+   blocks (figures, rotated text): a region splits at vertical gutters
    (x-gaps at least `GUTTER` body sizes wide with `MIN_SIDE_ITEMS` fragments on both sides)
    first, else at its widest horizontal gap; regions with neither are leaves. The order of
    leaves is reading order: top to bottom, columns left to right, a full-width title above its
@@ -34,6 +35,8 @@ LINE_SPLIT = 5.0  # font sizes: wider gaps inside a leaf's row separate lines (a
 ROW_ALIGNED = 0.6  # share of the sparser side's fragments level with the other side's: rows of a table
 NARROW_SIDE = 12.0  # body sizes: a side narrower than this is no text column (line or section numbers)
 CELL_FILL = 0.5  # median row width / side width below this: a side of short cells, not running text
+MARGIN, MARGIN_ROWS = 0.1, 2  # running heads and feet: in this fraction of the page height at top or bottom, this many rows
+HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot is short
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
 
@@ -350,11 +353,54 @@ def leaf_lines(leaf: Leaf, index: int) -> None:
     leaf.lines = lines
 
 
-def reading_order(words: list[PWord], blocks: list[Box], gutter: float) -> list[Leaf]:
-    """Leaves in reading order, each with its lines; `blocks` boxes come back as `BlockItem.ref` indices."""
+def reading_order(words: list[PWord], blocks: list[Box], gutter: float, height: float | None = None) -> list[Leaf]:
+    """Leaves in reading order, each with its lines; `blocks` boxes come back as `BlockItem.ref` indices.
+    With the page `height`, running heads and feet are taken out first (`margins`): a leaf of their own
+    before and after everything else, so a head crossing the gutter cannot force the columns into bands."""
     items: list = fragments(words) if words else []
     items += [BlockItem(b, i) for i, b in enumerate(blocks)]
-    leaves = xy_cut(items, gutter)
+    head, items, foot = margins(items, height, gutter / GUTTER) if height else ([], items, [])
+    leaves = [Leaf(band, box_union(it.bbox for it in band)) for band in (head,) if band]
+    leaves += xy_cut(items, gutter)
+    leaves += [Leaf(band, box_union(it.bbox for it in band)) for band in (foot,) if band]
     for i, leaf in enumerate(leaves):
         leaf_lines(leaf, i)
     return leaves
+
+
+def margins(items: list, height: float, body: float) -> tuple[list, list, list]:
+    """(running head, the rest, running foot). A head: the items above the first clear horizontal gap
+    (HEAD_GAP body sizes) that lies in the top MARGIN of the page, all text no larger than the body, at
+    most MARGIN_ROWS rows. A foot: the items below the last such gap in the bottom MARGIN, one short row
+    (a page number, a journal line: at most FOOT_WORDS words); footnotes, long and many, stay in their column."""
+    if sum(isinstance(it, Frag) for it in items) < 2:
+        return [], items, []
+    head = _edge_band(sorted(items, key=lambda it: it.bbox[1]), lambda y: y <= MARGIN * height, body, down=True)
+    if head and (not _plain(head, body) or len(set(assign_rows(head))) > MARGIN_ROWS):
+        head = []
+    foot = _edge_band(sorted(items, key=lambda it: -it.bbox[3]), lambda y: y >= (1 - MARGIN) * height, body, down=False)
+    if foot and (not _plain(foot, body) or len(set(assign_rows(foot))) > 1 or sum(len(f.words) for f in foot) > FOOT_WORDS):
+        foot = []
+    taken = {id(it) for it in head + foot}
+    if len(taken) == len(items):
+        return [], items, []
+    return head, [it for it in items if id(it) not in taken], foot
+
+
+def _edge_band(ordered: list, in_zone, body: float, down: bool) -> list:
+    """The items before the first gap of HEAD_GAP body sizes met walking from the page's edge inwards
+    (`ordered` from the edge), if that gap starts inside the zone; else none."""
+    reach = ordered[0].bbox[3] if down else ordered[0].bbox[1]
+    for n, it in enumerate(ordered[1:], 1):
+        gap = it.bbox[1] - reach if down else reach - it.bbox[3]
+        if gap >= HEAD_GAP * body:
+            return ordered[:n] if in_zone(reach) else []
+        reach = max(reach, it.bbox[3]) if down else min(reach, it.bbox[1])
+        if not in_zone(reach):
+            return []
+    return []
+
+
+def _plain(band: list, body: float) -> bool:
+    """Text only, none of it larger than the body (a title is no running head)."""
+    return all(isinstance(it, Frag) and max(w.size for w in it.words) <= 1.05 * body for it in band)

@@ -371,3 +371,16 @@ def test_a_justified_caption_inside_a_glyph_diagram_is_prose_and_the_diagram_giv
     fig = Figure((186, 115, 245, 194), "glyph", 40, 0)
     text, figures = split_labels(caption + column(60, 400, 3, "T"), [fig], 10.0)
     assert figures == [] and all(w in text for w in caption)
+
+
+def test_a_running_head_over_the_gutter_cannot_force_the_columns_into_bands():
+    """A head across both columns 12 pt above them, and a 24 pt gap inside both columns at the same height
+    (wider than the head's): without setting the head aside first, the XY-cut reads band by band."""
+    head = _spaced("Journal of Things, Vol. 3".split(), 60, 40, 3) + [word("7", 520, 40)]
+    cols = column(60, 62, 4, "L") + column(305, 62, 4, "R") + column(60, 134, 4, "M") + column(305, 134, 4, "S")
+    foot = [word("doi:10.1/x", 280, 760)]
+    lines = texts(reading_order(head + cols + foot, [], 9.0, H))
+    assert lines[:2] == ["Journal of Things, Vol. 3", "7"] and lines[-1] == "doi:10.1/x"
+    assert [ln[0] for ln in lines[2:-1]] == ["L"] * 4 + ["M"] * 4 + ["R"] * 4 + ["S"] * 4
+    banded = texts(reading_order(head + cols + foot, [], 9.0))  # no page height: no margins, bands
+    assert [ln[0] for ln in banded[2:-1]] != ["L"] * 4 + ["M"] * 4 + ["R"] * 4 + ["S"] * 4
