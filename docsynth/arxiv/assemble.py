@@ -1,4 +1,5 @@
-"""One page's words, figures and rotated text -> elements in reading order."""
+"""One page's words, figures and rotated text -> elements in reading order (a rotated stamp in the
+page margin, such as arXiv's identifier, last)."""
 
 from __future__ import annotations
 
@@ -78,12 +79,22 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
             (turned if k is None else labels[k]).append(e)
     for f in figures:
         f.bbox = clip(f.bbox, width, height) or f.bbox
+    stamps = [e for e in turned if _in_margin(e, text_words)]  # arXiv's identifier down the left margin
+    turned = [e for e in turned if not any(e is m for m in stamps)]
     blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
     body = body_size(text_words)
     leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height)
-    elements = build_elements(leaves, blocks, body, height, granularity)
+    elements = build_elements(leaves, blocks, body, height, granularity) + stamps
     facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
     return elements, facts
+
+
+def _in_margin(e: Element, words: list[PWord]) -> bool:
+    """A rotated line wholly left or right of all the page's upright text (a margin stamp): no part of the
+    reading flow, it comes after the page's elements."""
+    if not words:
+        return False
+    return e.bbox[2] <= min(w.bbox[0] for w in words) or e.bbox[0] >= max(w.bbox[2] for w in words)
 
 
 def _rotated_label(e: Element, figures: list[Figure]) -> int | None:

@@ -6,7 +6,8 @@
 2. Rows: inside a leaf, fragments sorted by vertical centre join the open row they overlap most.
 3. Running heads and feet (`margins`) are set aside first, then XY-cut over the other fragments and
    blocks (figures, rotated text): a region splits at vertical gutters
-   (x-gaps at least `GUTTER` body sizes wide with `MIN_SIDE_ITEMS` fragments on both sides)
+   (x-gaps at least `GUTTER` body sizes wide with `MIN_SIDE_ITEMS` fragments on both sides, or
+   down to `NARROW_GUTTER` between two justified columns whose lines end and start flush at the gap)
    first, else at its widest horizontal gap; regions with neither are leaves. The order of
    leaves is reading order: top to bottom, columns left to right, a full-width title above its
    columns, footnotes and footer after the columns they end.
@@ -37,6 +38,7 @@ NARROW_SIDE = 12.0  # body sizes: a side narrower than this is no text column (l
 CELL_FILL = 0.5  # median row width / side width below this: a side of short cells, not running text
 MARGIN, MARGIN_ROWS = 0.1, 2  # running heads and feet: in this fraction of the page height at top or bottom, this many rows
 HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot is short
+NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
 
@@ -258,6 +260,22 @@ def _column_cuts(region: list, cuts: list[float], body: float) -> list[float]:
             keep.append(x)
     return keep
 
+def _justified_gutters(region: list, body: float) -> list[float]:
+    """Gutters narrower than GUTTER (tight two-column styles: 0.6 body sizes and up) that two justified
+    columns make plain: at least EDGE_ROWS fragments end flush (within EDGE_TOL points) at the gap's left
+    edge and as many start flush at its right edge."""
+    out = []
+    for x in _vertical_cuts(region, NARROW_GUTTER * body):
+        left = [it.bbox[2] for it in region if isinstance(it, Frag) and it.bbox[2] <= x]
+        right = [it.bbox[0] for it in region if isinstance(it, Frag) and it.bbox[0] >= x]
+        if not left or not right:
+            continue
+        edge_l, edge_r = max(left), min(right)
+        if sum(edge_l - v <= EDGE_TOL for v in left) >= EDGE_ROWS and sum(v - edge_r <= EDGE_TOL for v in right) >= EDGE_ROWS:
+            out.append(x)
+    return out
+
+
 def _word_space(region: list, x: float) -> bool:
     """Whether the gap at `x` is only a stretched word space: it separates words in a single row of the
     region (a justified line alone in its band), and that row's other word spaces are nearly as wide.
@@ -287,6 +305,8 @@ def xy_cut(items: list, gutter: float) -> list[Leaf]:
         region, col, table = stack.pop()
         found = _vertical_cuts(region, gutter) if len(region) > 1 else []
         found = [x for x in found if not _word_space(region, x)]
+        if not found and len(region) > 1:
+            found = _justified_gutters(region, gutter / GUTTER)
         cuts = _column_cuts(region, found, gutter / GUTTER) if found else []
         if table is None and found and not cuts:  # every cut refused: the region is a table, TOC or listing
             table, tables = tables, tables + 1

@@ -384,3 +384,23 @@ def test_a_running_head_over_the_gutter_cannot_force_the_columns_into_bands():
     assert [ln[0] for ln in lines[2:-1]] == ["L"] * 4 + ["M"] * 4 + ["R"] * 4 + ["S"] * 4
     banded = texts(reading_order(head + cols + foot, [], 9.0))  # no page height: no margins, bands
     assert [ln[0] for ln in banded[2:-1]] != ["L"] * 4 + ["M"] * 4 + ["R"] * 4 + ["S"] * 4
+
+
+def test_a_tight_gutter_between_justified_columns_is_still_a_gutter():
+    """Columns 8.5 pt apart (under GUTTER body sizes, 9 pt), both justified: their lines end and start
+    flush at the gap, so it is a gutter and no line crosses it."""
+    def justified(x, y, rows, prefix):
+        return [word(f"{prefix}{r}w{k}", x + 23 * k, y + 12 * r) for r in range(rows) for k in range(10)]  # ends at x+227
+
+    words = justified(60, 100, 8, "L") + justified(295.5, 100, 8, "R")  # 60+227 = 287: an 8.5 pt gap
+    lines = texts(reading_order(words, [], 9.0, H))
+    assert [ln[0] for ln in lines] == ["L"] * 8 + ["R"] * 8 and all(len(ln.split()) == 10 for ln in lines)
+
+
+def test_a_stamp_down_the_margin_comes_after_the_page():
+    from docsynth.arxiv.geometry import apply_box
+    from docsynth.arxiv.words import TO_FRAME
+
+    stamp = PWord("arXiv:2407.10671v4", apply_box(TO_FRAME[270], (16.0, 200.0, 36.0, 400.0)), 20.0, "Times", 0)
+    elements, _ = assemble(column(60, 100, 3, "P"), {270: [stamp]}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["para", "para"] and elements[-1].text == "arXiv:2407.10671v4"
