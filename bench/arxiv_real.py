@@ -19,6 +19,8 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
                  column, grids aligned by their most common offset) with PyMuPDF's `find_tables`
                  on the table it finds at the same place: an independent reference, right on ruled
                  tables (ours that it does not find count as disagreeing)
+  vs printed     with --truth (default bench/data/real_tables.json: tables of ../shared/real_pdfs typed
+                 by eye from the rendered pages): cell precision and recall against the printed grids
 
 Reference text comes from poppler, an independent implementation; boxes are compared in the
 displayed page's points (`-cropbox`). Reference lines mostly made of glyphs without a Unicode map
@@ -218,6 +220,62 @@ def table_agreement(page, fpage) -> tuple[int, int, int]:
     return total, agree, compared
 
 
+def truth_agreement(rows: list[dict], truth: list[dict]) -> dict:
+    """Our table cells against tables typed by eye (`bench/data/real_tables.json`). Each of our tables on a
+    page goes to the printed table there sharing most cell texts; its grid is aligned by the most common
+    (row, column) offset between equal texts. precision: our cells of those tables whose text stands at
+    their aligned place in the printed grid; recall: the printed table's non-empty cells so found; tables:
+    printed tables with at least one of our tables on them."""
+    ours_by_page: dict[tuple, list] = {}
+    for r in rows:
+        ours_by_page[(r["file"], r["page"])] = r.get("tables", [])
+    cells = correct = found = total = hit_tables = 0
+    by_page: dict[tuple, list] = {}
+    for t in truth:
+        by_page.setdefault((t["file"], t["page"]), []).append(t)
+    for key, printed in by_page.items():
+        if key not in ours_by_page:
+            continue
+        grids = [{(i, j): _norm(v) for i, row in enumerate(t["rows"]) for j, v in enumerate(row) if _norm(v)} for t in printed]
+        hits = [set() for _ in printed]
+        used = [False] * len(printed)
+        for table in ours_by_page[key]:
+            texts = {_norm(v) for _, _, v in table}
+            k = max(range(len(printed)), key=lambda k: len(texts & set(grids[k].values())))
+            grid = grids[k]
+            if not texts & set(grid.values()):
+                continue
+            used[k] = True
+            where: dict[str, list] = {}
+            for rc, v in grid.items():
+                where.setdefault(v, []).append(rc)
+            offsets = Counter((i - r, j - c) for r, c, v in table for i, j in where.get(_norm(v), ()))
+            dr, dc = offsets.most_common(1)[0][0]
+            cells += len(table)
+            for r, c, v in table:
+                if grid.get((r + dr, c + dc)) == _norm(v) and _norm(v):
+                    correct += 1
+                    hits[k].add((r + dr, c + dc))
+        for grid, h, u in zip(grids, hits, used):
+            total += len(grid)
+            found += len(h)
+            hit_tables += u
+    return {"printed_tables": len(truth), "tables_found": hit_tables, "cells_printed": total,
+            "cell_precision": round(correct / max(cells, 1), 3), "cell_recall": round(found / max(total, 1), 3)}  # fmt: skip
+
+
+def find_tables_rows(folder: Path, truth: list[dict]) -> list[dict]:
+    """PyMuPDF's `find_tables` on the printed tables' pages, as `truth_agreement` reads our tables: the
+    library baseline the issue names, scored the same way."""
+    out = []
+    for file, page in sorted({(t["file"], t["page"]) for t in truth}):
+        with pymupdf.open(folder / file) as d:
+            tables = [[(r, c, v or "") for r, row in enumerate(t.extract()) for c, v in enumerate(row) if v]
+                      for t in d[page].find_tables().tables]  # fmt: skip
+        out.append({"file": file, "page": page, "tables": tables})
+    return out
+
+
 def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict], list, float]:
     cfg = C.PipelineConfig(name="arxiv", arxiv=C.ArxivConfig(backend=backend, isolate=False))
     ctx = ShardContext(shard=0, seed=0)
@@ -234,6 +292,7 @@ def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict
     with pymupdf.open(path) as d:
         for row, p in zip(rows, pages):
             row["table_cells"], row["table_cells_agree"], row["tables_compared"] = table_agreement(p, d[p.page])
+            row["tables"] = [[(c["row"], c["col"], c["text"]) for c in e.attrs["cells"]] for e in p.elements if e.type == "table"]
     drops = [d for d in ctx.drops if max_pages is None or (d.page or 0) < max_pages]
     return rows, drops, seconds / max(len(pages), 1)
 
@@ -261,6 +320,8 @@ def main(argv=None) -> int:
     ap.add_argument("--backend", default="pdfplumber,pymupdf", help="comma-separated backends to score")
     ap.add_argument("--pages-per-file", type=int, default=None, help="score only the first N pages of each file")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--truth", default=str(Path(__file__).parent / "data" / "real_tables.json"),
+                    help="tables typed by eye from the pages (JSON); scored where the folder holds their files")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every page that is not perfect")
     args = ap.parse_args(argv)
     folder = Path(args.folder)
@@ -279,7 +340,13 @@ def main(argv=None) -> int:
             rows += r
             drops += d
             spp.append(t)
-        results[backend] = {"summary": summarize(rows, drops, spp), "pages": rows,
+        summary = summarize(rows, drops, spp)
+        if args.truth and Path(args.truth).is_file():
+            truth = [t for t in json.loads(Path(args.truth).read_text())["tables"] if (folder / t["file"]).is_file()]
+            if truth:
+                summary["tables_vs_printed"] = truth_agreement(rows, truth)
+                summary["pymupdf_find_tables_vs_printed"] = truth_agreement(find_tables_rows(folder, truth), truth)
+        results[backend] = {"summary": summary, "pages": rows,
                             "drops": [(d.docid, d.page, d.reason, d.detail) for d in drops]}  # fmt: skip
         print(f"{backend}: {json.dumps(results[backend]['summary'])}")
         if args.verbose:
