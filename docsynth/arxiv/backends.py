@@ -16,7 +16,7 @@ from functools import lru_cache
 import pymupdf
 
 from docsynth.arxiv.geometry import Box, PageFrame, apply_box
-from docsynth.arxiv.words import PWord, build_rotated_words, build_words, direction_angle, is_unmapped
+from docsynth.arxiv.words import LIGATURES, PWord, build_rotated_words, build_words, direction_angle, is_unmapped
 
 
 @dataclass
@@ -75,6 +75,36 @@ class _Glyphs:
         return [(b, "glyph") for f, boxes in self.marks.items() if f != body and self.fonts[f][1] == self.fonts[f][0] for b in boxes]
 
 
+class GlyphSpeller:
+    """Spells ligature glyphs pdfminer leaves as (cid:N) by place, from MuPDF's reading of the same page
+    (its font handling maps ligatures by glyph name); the page's ligatures are indexed on first use."""
+
+    def __init__(self, fpage):
+        self.fpage = fpage
+        self.index: dict[int, list[tuple[Box, str]]] | None = None
+
+    def __call__(self, box: Box) -> str | None:
+        if self.index is None:
+            self.index = {}
+            rm = self.fpage.rotation_matrix
+            for blk in self.fpage.get_text("rawdict")["blocks"]:
+                for ln in blk.get("lines", ()):
+                    for sp in ln["spans"]:
+                        for ch in sp["chars"]:
+                            if ch["c"] in LIGATURES:  # only ligatures: MuPDF's guesses for symbol fonts (XY-pic) are noise
+                                b = apply_box(tuple(rm), tuple(ch["bbox"]))
+                                self.index.setdefault(int((b[1] + b[3]) / 2 // SPELL_BUCKET), []).append((b, ch["c"]))
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        for k in (int(cy // SPELL_BUCKET) - 1, int(cy // SPELL_BUCKET), int(cy // SPELL_BUCKET) + 1):
+            for b, c in self.index.get(k, ()):
+                if b[0] - 0.5 <= cx <= b[2] + 0.5 and b[1] - 1 <= cy <= b[3] + 1:
+                    return c
+        return None
+
+
+SPELL_BUCKET = 6.0  # points: rows of MuPDF's characters indexed by vertical centre
+
+
 def _path_kind(box: Box, curved: bool, filled: bool, stroked: bool = True, fill_colour=None) -> str:
     """hline | vline | rect (a stroked box, or one filled white: a frame) | fill | curve | background
     (white paint with no stroke: a page or text-box background, never part of a figure)."""
@@ -112,14 +142,15 @@ class PlumberBackend:
     def __len__(self) -> int:
         return len(self.pdf.pages)
 
-    def page(self, index: int) -> RawPage:
+    def page(self, index: int, unmapped=None) -> RawPage:
+        """Page `index`; `unmapped(box)` (optional) spells a glyph pdfminer cannot map, from another reader."""
         pp = self.pdf.pages[index]
         po = pp.page_obj
         frame = PageFrame.from_boxes(po.mediabox, po.cropbox, po.rotate, _user_unit(po.attrs.get("UserUnit")))
         m = frame.from_plumber(po.mediabox)
         mb0 = pp.mediabox[0]  # pdfplumber shifts x (only) by its mediabox origin
         try:
-            glyphs = self._glyphs(pp.chars, m, mb0)
+            glyphs = self._glyphs(pp.chars, m, mb0, unmapped)
             images = [apply_box(m, (o["x0"] - mb0, o["y0"], o["x1"] - mb0, o["y1"])) for o in pp.images]
             paths = [self._path(o, m, mb0) for o in (*pp.rects, *pp.lines, *pp.curves)]
         finally:
@@ -127,7 +158,7 @@ class PlumberBackend:
         return glyphs.raw_page(frame.width, frame.height, images, paths)
 
     @staticmethod
-    def _glyphs(chars: list[dict], m, mb0: float) -> _Glyphs:
+    def _glyphs(chars: list[dict], m, mb0: float, unmapped=None) -> _Glyphs:
         a, b, c, d, e, f = m
         out = _Glyphs()
         for ch in chars:
@@ -136,7 +167,11 @@ class PlumberBackend:
             ma, mb = ch["matrix"][0], ch["matrix"][1]
             angle = direction_angle(a * ma + c * mb, b * ma + d * mb)  # advance direction on the displayed page
             size = ch["size"] if ch["upright"] else ch["width"]
-            out.add(angle, ch["text"], min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), size, ch["fontname"])
+            box = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+            text = ch["text"]
+            if unmapped is not None and is_unmapped(text):  # a ligature pdfminer cannot spell: MuPDF may
+                text = unmapped(box) or text
+            out.add(angle, text, *box, size, ch["fontname"])
         return out
 
     @staticmethod

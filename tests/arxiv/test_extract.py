@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from docsynth.arxiv.agreement import compare_lines, page_lines
@@ -107,3 +109,41 @@ def test_page_meta_is_plain_json(pages):
         for p in ps:
             json.dumps(p.meta)
             assert p.meta["backend"] == backend and p.meta["text_layer"] is True and p.meta["ocr"] is None
+
+
+def test_glyphs_pdfminer_cannot_spell_are_spelled_from_mupdf_at_the_same_place(tmp_path):
+    """A ligature without a Unicode map in pdfminer ((cid:N)) takes MuPDF's character at its place, so
+    the word stays whole ("diﬀerent", never "di erent"); other unmapped glyphs stay unmapped (MuPDF's
+    guesses for symbol fonts are noise)."""
+    import pymupdf
+
+    from docsynth.arxiv.backends import GlyphSpeller, PlumberBackend
+    from docsynth.arxiv.geometry import PageFrame
+
+    if not Path(DEJAVU).is_file():
+        pytest.skip(f"{DEJAVU} is not installed (scripts/bootstrap.sh installs fonts-dejavu-core)")
+    path = tmp_path / "lig.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_font(fontname="dejavu", fontfile=DEJAVU)
+    page.insert_text((72, 100), "a di\ufb00erent word", fontsize=12, fontname="dejavu")
+    doc.save(path)
+    backend = PlumberBackend(str(path))
+    pp = backend.pdf.pages[0]
+    po = pp.page_obj
+    m = PageFrame.from_boxes(po.mediabox, po.cropbox, po.rotate, 1.0).from_plumber(po.mediabox)
+    chars = [dict(ch) for ch in pp.chars]
+    for ch in chars:
+        if ch["text"] == "\ufb00":  # pdfminer without the font's map
+            ch["text"] = "(cid:12)"
+        elif ch["text"] == "w":  # a glyph MuPDF spells too, but no ligature: left unmapped
+            ch["text"] = "(cid:13)"
+    plain = PlumberBackend._glyphs(chars, m, pp.mediabox[0]).raw_page(612, 792, [], [])
+    assert [w.text for w in plain.words] == ["a", "di", "erent", "ord"] and plain.unmapped == 2
+    with pymupdf.open(path) as fdoc:
+        spelled = PlumberBackend._glyphs(chars, m, pp.mediabox[0], GlyphSpeller(fdoc[0])).raw_page(612, 792, [], [])
+    assert [w.text for w in spelled.words] == ["a", "di\ufb00erent", "ord"] and spelled.unmapped == 1
+    backend.close()
+
+
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
