@@ -83,7 +83,8 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     turned = [e for e in turned if not any(e is m for m in stamps)]
     blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
     body = body_size(text_words)
-    leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height)
+    rules = [b for b, k in paths if k == "vline"]
+    leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height, rules)
     elements = build_elements(leaves, blocks, body, height, granularity) + stamps
     facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
     return elements, facts

@@ -39,6 +39,7 @@ CELL_FILL = 0.5  # median row width / side width below this: a side of short cel
 MARGIN, MARGIN_ROWS = 0.1, 2  # running heads and feet: in this fraction of the page height at top or bottom, this many rows
 HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot is short
 NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
+RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
 
@@ -249,16 +250,34 @@ def _widest_hgap(items: list) -> float | None:
     return best_y
 
 
-def _column_cuts(region: list, cuts: list[float], body: float) -> list[float]:
+def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] = ()) -> list[float]:
     """The cuts that separate text columns: a cut between the columns of a table is dropped, so the
-    table is read row by row (its region then splits at the gaps between rows)."""
+    table is read row by row (its region then splits at the gaps between rows). A cut along a vertical
+    rule drawn between the two sides over most of the region's height is a ruled table's column line."""
     keep, edges = [], [float("-inf"), *cuts, float("inf")]
+    box = box_union(it.bbox for it in region)
     for k, x in enumerate(cuts):  # each cut judged on the parts beside it
         left = [it for it in region if edges[k] <= (it.bbox[0] + it.bbox[2]) / 2 < x]
         right = [it for it in region if x <= (it.bbox[0] + it.bbox[2]) / 2 < edges[k + 2]]
-        if not _tabular(left, right, body):
+        if not _tabular(left, right, body) and not _ruled(left, right, box, rules):
             keep.append(x)
     return keep
+
+
+def _ruled(left: list, right: list, box: Box, rules: list[Box]) -> bool:
+    """Whether vertical rules stand in the gap between the two sides along RULED_SHARE of the region's
+    height, and the sides' rows line up: the column line of a ruled table (two text columns have no line between them in
+    the papers we read; where one does, both sides are prose and `_tabular`'s row test still decides)."""
+    if not rules or not left or not right:
+        return False
+    x0, x1 = max(it.bbox[2] for it in left), min(it.bbox[0] for it in right)
+    # a rule is often drawn a row at a time: the segments in the gap add up
+    covered = sum(max(0.0, min(r[3], box[3]) - max(r[1], box[1])) for r in rules if x0 - 1 <= (r[0] + r[2]) / 2 <= x1 + 1)
+    if covered < RULED_SHARE * (box[3] - box[1]):
+        return False
+    lf = [f.bbox for f in left if isinstance(f, Frag)]
+    rf = sorted((f.bbox for f in right if isinstance(f, Frag)), key=lambda b: b[1])
+    return bool(lf and rf) and _aligned(lf, rf) >= ROW_ALIGNED
 
 def _justified_gutters(region: list, body: float) -> list[float]:
     """Gutters narrower than GUTTER (tight two-column styles: 0.6 body sizes and up) that two justified
@@ -294,7 +313,7 @@ def _word_space(region: list, x: float) -> bool:
     return bool(spaces) and cut < SPACE_RATIO * max(spaces[len(spaces) // 2], 0.0)
 
 
-def xy_cut(items: list, gutter: float) -> list[Leaf]:
+def xy_cut(items: list, gutter: float, rules: list[Box] = ()) -> list[Leaf]:
     """Leaves in reading order. Iterative (an explicit stack) so a tall page cannot hit the recursion limit."""
     if not items:
         return []
@@ -307,7 +326,7 @@ def xy_cut(items: list, gutter: float) -> list[Leaf]:
         found = [x for x in found if not _word_space(region, x)]
         if not found and len(region) > 1:
             found = _justified_gutters(region, gutter / GUTTER)
-        cuts = _column_cuts(region, found, gutter / GUTTER) if found else []
+        cuts = _column_cuts(region, found, gutter / GUTTER, rules) if found else []
         if table is None and found and not cuts:  # every cut refused: the region is a table, TOC or listing
             table, tables = tables, tables + 1
         if cuts:
@@ -373,7 +392,8 @@ def leaf_lines(leaf: Leaf, index: int) -> None:
     leaf.lines = lines
 
 
-def reading_order(words: list[PWord], blocks: list[Box], gutter: float, height: float | None = None) -> list[Leaf]:
+def reading_order(words: list[PWord], blocks: list[Box], gutter: float, height: float | None = None,
+                  rules: list[Box] = ()) -> list[Leaf]:  # fmt: skip
     """Leaves in reading order, each with its lines; `blocks` boxes come back as `BlockItem.ref` indices.
     With the page `height`, running heads and feet are taken out first (`margins`): a leaf of their own
     before and after everything else, so a head crossing the gutter cannot force the columns into bands."""
@@ -381,7 +401,7 @@ def reading_order(words: list[PWord], blocks: list[Box], gutter: float, height: 
     items += [BlockItem(b, i) for i, b in enumerate(blocks)]
     head, items, foot = margins(items, height, gutter / GUTTER) if height else ([], items, [])
     leaves = [Leaf(band, box_union(it.bbox for it in band)) for band in (head,) if band]
-    leaves += xy_cut(items, gutter)
+    leaves += xy_cut(items, gutter, sorted(rules, key=lambda r: r[1]))
     leaves += [Leaf(band, box_union(it.bbox for it in band)) for band in (foot,) if band]
     for i, leaf in enumerate(leaves):
         leaf_lines(leaf, i)

@@ -404,3 +404,21 @@ def test_a_stamp_down_the_margin_comes_after_the_page():
     stamp = PWord("arXiv:2407.10671v4", apply_box(TO_FRAME[270], (16.0, 200.0, 36.0, 400.0)), 20.0, "Times", 0)
     elements, _ = assemble(column(60, 100, 3, "P"), {270: [stamp]}, [], [], W, H, "para")
     assert [e.type for e in elements] == ["para", "para"] and elements[-1].text == "arXiv:2407.10671v4"
+
+
+def test_a_ruled_table_with_a_prose_column_is_read_row_by_row():
+    """Spec | Meaning: the right column is as wide and full as prose, so the text alone says two columns;
+    the column line drawn between them, a row at a time, says table."""
+    words = []
+    for r, (spec, meaning) in enumerate([("mpileaks @1.2:1.4 %gcc@4.7.5", "mpileaks package, no constraints at all here."),
+                                         ("mpileaks @1.1.2 %intel@14.1", "mpileaks package, version 1.1.2, built with gcc."),
+                                         ("mpileaks @1.1.2 =bgq +debug", "mpileaks package built with gcc at the default version."),
+                                         ("mpileaks @1.1.2 ^mvapich2@1.9", "with the debug build option and nothing else set.")]):  # fmt: skip
+        words += _spaced(spec.split(), 60, 100 + 12 * r, 3) + _spaced(meaning.split(), 260, 100 + 12 * r, 3)
+    rules = [((253.0, 99 + 12 * r, 253.4, 110 + 12 * r), "vline") for r in range(4)]
+    elements, _ = assemble(words, {}, [], rules, W, H, "para")
+    text = " ".join(e.text for e in elements)
+    assert text.index("no constraints") < text.index("%intel@14.1") < text.index("version 1.1.2") < text.index("=bgq"), text
+    elements, _ = assemble(words, {}, [], [], W, H, "para")  # without the line: two columns
+    text = " ".join(e.text for e in elements)
+    assert text.index("no constraints") > text.index("^mvapich2@1.9"), text
