@@ -85,7 +85,7 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     body = body_size(text_words)
     rules = [b for b, k in paths if k == "vline"]
     leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height, rules)
-    elements = build_elements(leaves, blocks, body, height, granularity) + stamps
+    elements = build_elements(leaves, blocks, body, height, granularity, [b for b, k in paths if k == "hline"]) + stamps
     facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
     return elements, facts
 

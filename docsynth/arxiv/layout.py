@@ -101,6 +101,7 @@ class Leaf:
         return self.table is not None
     lines: list[TLine] = field(default_factory=list)
     blocks: list[BlockItem] = field(default_factory=list)
+    ruled: bool = False  # a table told by the rules drawn between its columns: rows between rules are one row
 
 
 def body_size(words: list[PWord]) -> float:
@@ -250,18 +251,21 @@ def _widest_hgap(items: list) -> float | None:
     return best_y
 
 
-def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] = ()) -> list[float]:
+def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] = ()) -> tuple[list[float], bool]:
     """The cuts that separate text columns: a cut between the columns of a table is dropped, so the
     table is read row by row (its region then splits at the gaps between rows). A cut along a vertical
-    rule drawn between the two sides over most of the region's height is a ruled table's column line."""
-    keep, edges = [], [float("-inf"), *cuts, float("inf")]
+    rule drawn between the two sides over most of the region's height is a ruled table's column line.
+    Also whether any cut was refused for its rule."""
+    keep, edges, by_rule = [], [float("-inf"), *cuts, float("inf")], False
     box = box_union(it.bbox for it in region)
     for k, x in enumerate(cuts):  # each cut judged on the parts beside it
         left = [it for it in region if edges[k] <= (it.bbox[0] + it.bbox[2]) / 2 < x]
         right = [it for it in region if x <= (it.bbox[0] + it.bbox[2]) / 2 < edges[k + 2]]
-        if not _tabular(left, right, body) and not _ruled(left, right, box, rules):
+        ruled = _ruled(left, right, box, rules)
+        by_rule |= ruled
+        if not ruled and not _tabular(left, right, body):
             keep.append(x)
-    return keep
+    return keep, by_rule
 
 
 def _ruled(left: list, right: list, box: Box, rules: list[Box]) -> bool:
@@ -319,16 +323,18 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = ()) -> list[Leaf]:
         return []
     leaves: list[Leaf] = []
     stack: list[tuple[list, Box, int | None]] = [(items, box_union(it.bbox for it in items), None)]  # region, column, table
-    tables = 0
+    tables, ruled = 0, set()
     while stack:
         region, col, table = stack.pop()
         found = _vertical_cuts(region, gutter) if len(region) > 1 else []
         found = [x for x in found if not _word_space(region, x)]
         if not found and len(region) > 1:
             found = _justified_gutters(region, gutter / GUTTER)
-        cuts = _column_cuts(region, found, gutter / GUTTER, rules) if found else []
+        cuts, by_rule = _column_cuts(region, found, gutter / GUTTER, rules) if found else ([], False)
         if table is None and found and not cuts:  # every cut refused: the region is a table, TOC or listing
             table, tables = tables, tables + 1
+            if by_rule:
+                ruled.add(table)
         if cuts:
             edges = [float("-inf"), *cuts, float("inf")]
             parts = [[it for it in region if lo <= (it.bbox[0] + it.bbox[2]) / 2 < hi] for lo, hi in zip(edges, edges[1:])]
@@ -337,7 +343,7 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = ()) -> list[Leaf]:
             continue
         y = _widest_hgap(region) if len(region) > 1 else None
         if y is None:
-            leaves.append(Leaf(region, col, table))
+            leaves.append(Leaf(region, col, table, ruled=table in ruled))
             continue
         top = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 < y]
         bottom = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 >= y]

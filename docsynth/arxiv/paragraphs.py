@@ -165,7 +165,8 @@ def _types(paras: list[list[TLine]], maths: list[bool], body: float, height: flo
     return types
 
 
-def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, height: float, granularity: str) -> list[Element]:
+def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, height: float, granularity: str,
+                   hrules: list = ()) -> list[Element]:  # fmt: skip
     """Elements in reading order: text paragraphs (or lines) interleaved with `blocks` (figures, rotated text)."""
     seq: list = []  # TLine or int (a block index)
     for leaf in leaves:
@@ -191,7 +192,8 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
                     groups[g] = (groups[g][0], before[len(before) - heads[g] :] + lines)
                     del before[len(before) - heads[g] :]
         for (table, lines), head in zip(groups, heads):
-            element = table_element(lines, to_line, _font, head) if table is not None else None
+            ruled = table is not None and leaves[lines[-1].leaf].ruled
+            element = table_element(lines, to_line, _font, head, list(hrules) if ruled else None) if table is not None else None
             authors = author_groups(lines) if table is not None and element is None else None
             if element is not None:
                 out.append(element)

@@ -26,7 +26,9 @@ two rows today (body rows are not merged).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
+from docsynth.arxiv.geometry import Box
 from docsynth.arxiv.layout import TLine, assign_rows
 from docsynth.doc import Element, box_union
 
@@ -41,9 +43,9 @@ SENTENCE_TAIL = re.compile(r"^[a-z].*[.!?]\)?$")  # the end of a sentence (a cap
 CAPTION_START = re.compile(r"^(table|tab\.|figure|fig\.)\s*\d", re.IGNORECASE)
 
 
-def table_grid(lines: list[TLine]) -> tuple[list[list[TLine]], list[tuple[float, float]], set[int]] | None:
+def table_grid(lines: list[TLine], ruled: bool = False) -> tuple[list[list[TLine]], list[tuple[float, float]], set[int]] | None:
     """(rows of cells left to right, column bands, ids of cells spanning two rows), or None when the
-    region is no table."""
+    region is no table. A ruled table (rules drawn between its columns) may number its rows."""
     rows: dict[int, list[TLine]] = {}
     for ln, r in zip(lines, assign_rows(lines)):
         rows.setdefault(r, []).append(ln)
@@ -57,7 +59,7 @@ def table_grid(lines: list[TLine]) -> tuple[list[list[TLine]], list[tuple[float,
     if widest < MIN_COLS or any(a[1] > b[0] for a, b in zip(bands, bands[1:])):
         return None  # fewer than two columns, or columns that are not side by side
     first = [c for r in grid for c in r if _band(c, bands)[0] == 0]
-    if first and all(NUMBERING.fullmatch(c.text.strip()) for c in first):
+    if first and not ruled and all(NUMBERING.fullmatch(c.text.strip()) for c in first):
         return None  # numbered lines: a table of contents, a listing, a reference list
     if sum(len(r) >= MIN_COLS for r in grid) < MIN_ROWS:
         return None  # one full row and stragglers: a stretched line of prose, a caption's tail
@@ -163,6 +165,27 @@ def _in_bands(ln: TLine, bands: list[tuple[float, float]]) -> bool:
     return all(any(x0 - 2 <= (w.bbox[0] + w.bbox[2]) / 2 <= x1 + 2 for x0, x1 in bands) for w in ln.words)
 
 
+def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box]) -> list[list[TLine]]:
+    """Text rows merged where no horizontal rule (across half the table's width or more) separates them,
+    in a table ruled between most of its rows."""
+    x0, x1 = bands[0][0], bands[-1][1]
+    top, bottom = min(c.bbox[1] for c in grid[0]), max(c.bbox[3] for c in grid[-1])
+    ys = sorted({round((r[1] + r[3]) / 2) for r in hrules if min(r[2], x1) - max(r[0], x0) >= 0.5 * (x1 - x0)})
+    inner = [y for y in ys if top < y < bottom]
+    if len(inner) < 0.5 * (len(grid) - 1):
+        return grid  # rules under the header and at the ends only (booktabs): every text row is a row
+    out: list[list[TLine]] = []
+    keys: list[int] = []
+    for row in grid:
+        key = bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row))
+        if keys and keys[-1] == key:
+            out[-1] = _header_row(out[-1] + row, bands)
+        else:
+            out.append(row)
+            keys.append(key)
+    return out
+
+
 def _header_row(lines: list[TLine], bands: list[tuple[float, float]]) -> list[TLine]:
     """Header lines cut into one cell per column: a column's words over all header lines (a header
     cell wrapped over two lines is one cell), top line first."""
@@ -174,13 +197,16 @@ def _header_row(lines: list[TLine], bands: list[tuple[float, float]]) -> list[TL
     return [TLine(ws, box_union(w.bbox for w in ws), ref.leaf, ref.col, -1) for _, ws in sorted(per.items())]
 
 
-def table_element(lines: list[TLine], to_line, font, head: int = 0) -> Element | None:
+def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list[Box] | None = None) -> Element | None:
     """One `table` element from a table region's cell lines (the first `head` of them header lines
-    from above the region), or None (not a table)."""
-    found = table_grid(lines[head:])
+    from above the region), or None (not a table). With `hrules` (a ruled table's horizontal rules),
+    text rows between the same two rules are one row: a cell wrapped over lines is one cell."""
+    found = table_grid(lines[head:], ruled=hrules is not None)
     if found is None:
         return None
     grid, bands, spans = found
+    if hrules:
+        grid = _rows_between_rules(grid, bands, hrules)
     if head:  # the region's own rows level with those header lines (a header cell wrapped lower) are header too
         header, bottom = list(lines[:head]), max(ln.bbox[3] for ln in lines[:head])
         while grid and min(c.bbox[1] for c in grid[0]) < bottom:

@@ -422,3 +422,23 @@ def test_a_ruled_table_with_a_prose_column_is_read_row_by_row():
     elements, _ = assemble(words, {}, [], [], W, H, "para")  # without the line: two columns
     text = " ".join(e.text for e in elements)
     assert text.index("no constraints") > text.index("^mvapich2@1.9"), text
+
+
+def test_a_table_ruled_between_its_rows_keeps_a_wrapped_cell_in_its_row():
+    """Rules between columns and between rows: a meaning wrapped over two lines is one cell of its row,
+    and a numbered first column does not make the grid a numbered listing."""
+    rows = [("1", "mpileaks", ["no constraints."]), ("2", "mpileaks@1.1.2 %intel", ["built with the Intel compiler,", "with the debug option."]),
+            ("3", "mpileaks =bgq", ["built for the Blue Gene/Q."])]  # fmt: skip
+    words, hlines, y = [], [((56.0, 96.0, 554.0, 96.4), "hline")], 100
+    for num, spec, meaning in rows:
+        words += [word(num, 60, y)] + _spaced(spec.split(), 80, y, 3)
+        for k, part in enumerate(meaning):
+            words += _spaced(part.split(), 260, y + 12 * k, 3)
+        y += 12 * len(meaning)
+        hlines.append(((56.0, y - 1.5, 554.0, y - 1.1), "hline"))
+    vlines = [((x, 96.0, x + 0.4, y - 1.0), "vline") for x in (56.0, 74.0, 255.0, 554.0)]
+    elements, _ = assemble(words, {}, [], hlines + vlines, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.text.split("\n") == ["1 | mpileaks | no constraints.",
+                                      "2 | mpileaks@1.1.2 %intel | built with the Intel compiler, with the debug option.",
+                                      "3 | mpileaks =bgq | built for the Blue Gene/Q."]  # fmt: skip
