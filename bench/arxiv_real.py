@@ -6,6 +6,10 @@ PDF_DIR defaults to ../shared/real_pdfs (the run is skipped, exit 0, where it is
 page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page):
 
   line F1        our lines against `pdftotext -bbox-layout` lines, one-to-one at IoU >= 0.5 (micro)
+  line F1 prose  the same on the text flow: our lines of prose elements (para, heading, caption, list,
+                 footnote, header, footer) against the reference lines whose centre lies in one of them
+                 (display math, tables and figure labels left out on both sides: there a "line" is
+                 poppler's glyph row or cell run against our stream line or cell)
   BoW F1         the page's words as a multiset against poppler's words (micro; NFKC-folded)
   order tau      pdfTeX pages only: Kendall tau between our line order (figure labels left out:
                  they have no reading order) and the position of each line's words in the content stream (`pdftotext -raw -bbox`, pdfTeX typesets in
@@ -57,6 +61,7 @@ from docsynth.steps import ShardContext  # noqa: E402
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "real_pdfs"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 _WORD = re.compile(r"\w+")
+PROSE_TYPES = ("para", "heading", "caption", "list", "footnote", "header", "footer")
 _PROSE_WORD = re.compile(r"[^\W\d_]{2,}")  # a word of prose: two letters or more ("(b) 2 × 2 × 2" is a label)
 
 
@@ -162,7 +167,13 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> d
             if box[0] < g0 and box[2] > g1:
                 inside = [r for _, r in ref_lines if centre_in(r, box)]
                 gutter += any(r[2] <= g0 + 1 for r in inside) and any(r[0] >= g1 - 1 for r in inside)
+    # the text flow alone: lines of prose elements on both sides (a reference line by the element its centre is in)
+    prose_boxes = [tuple(e.bbox) for e in page.elements if e.type in PROSE_TYPES]
+    ours_p = [b for e in page.elements if e.type in PROSE_TYPES for b in (tuple(ln.bbox) for ln in e.lines)]
+    ref_p = [b for _, b in ref_lines if any(centre_in(b, pb) for pb in prose_boxes)]
+    mp = match_lines(ours_p, ref_p)
     res = {"pred": len(ours), "ref": len(ref_lines), "matched": len(m.pairs), "bow_pred": sum(a.values()),
+           "pred_prose": len(ours_p), "ref_prose": len(ref_p), "matched_prose": len(mp.pairs),
            "bow_ref": sum(b.values()), "bow_common": common, "swallowed": swallowed, "gutter": gutter}  # fmt: skip
     if pdftex:  # the labels inside a figure have no reading order: left out
         flow = [(ln.text, tuple(ln.bbox)) for e in page.elements if e.type not in ("figure", "image") for ln in e.lines]
@@ -302,8 +313,10 @@ def summarize(rows: list[dict], drops: list, spp: list[float]) -> dict:
     prec, rec = s("matched") / max(s("pred"), 1), s("matched") / max(s("ref"), 1)
     bp, br = s("bow_common") / max(s("bow_pred"), 1), s("bow_common") / max(s("bow_ref"), 1)
     tex = [r for r in rows if "tau" in r]
+    pp, pr = s("matched_prose") / max(s("pred_prose"), 1), s("matched_prose") / max(s("ref_prose"), 1)
     return {
         "pages": len(rows), "line_f1": round(2 * prec * rec / max(prec + rec, 1e-9), 4),
+        "line_f1_prose": round(2 * pp * pr / max(pp + pr, 1e-9), 4),
         "bow_f1": round(2 * bp * br / max(bp + br, 1e-9), 4),
         "tau_pdftex": round(statistics.fmean(r["tau"] for r in tex), 4) if tex else None,
         "perfect_order_pdftex": round(sum(r["discordant"] == 0 for r in tex) / len(tex), 3) if tex else None,
