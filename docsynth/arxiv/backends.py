@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -75,15 +76,32 @@ class _Glyphs:
         return [(b, "glyph") for f, boxes in self.marks.items() if f != body and self.fonts[f][1] == self.fonts[f][0] for b in boxes]
 
 
+def _spelled(c: str) -> bool:
+    """A character that spells something: not U+FFFD, blank, a control code (MuPDF passes a Type3 font's
+    raw codes through as C0 controls), private use or unassigned."""
+    return c != "\ufffd" and c.isprintable() and not c.isspace() and unicodedata.category(c) not in ("Co", "Cn", "Cs")
+
+
+def _partly_mapped(chars: list[dict]) -> set[str]:
+    """Fonts some of whose glyphs pdfminer maps and some not (a text or math font missing a few entries,
+    not a symbol font that maps nothing)."""
+    seen: dict[str, list[bool]] = {}
+    for ch in chars:
+        seen.setdefault(ch["fontname"], [False, False])[is_unmapped(ch["text"])] = True
+    return {f for f, (mapped, unmapped) in seen.items() if mapped and unmapped}
+
+
 class GlyphSpeller:
-    """Spells ligature glyphs pdfminer leaves as (cid:N) by place, from MuPDF's reading of the same page
-    (its font handling maps ligatures by glyph name); the page's ligatures are indexed on first use."""
+    """Spells glyphs pdfminer leaves as (cid:N) by place, from MuPDF's reading of the same page (its font
+    handling maps ligatures and glyph names): ligatures always, any character where the font is
+    partly mapped (`any_char`), never the glyphs of a font pdfminer maps none of (MuPDF's guesses for
+    symbol fonts such as XY-pic's are noise). The page's characters are indexed on first use."""
 
     def __init__(self, fpage):
         self.fpage = fpage
         self.index: dict[int, list[tuple[Box, str]]] | None = None
 
-    def __call__(self, box: Box) -> str | None:
+    def __call__(self, box: Box, any_char: bool = False) -> str | None:
         if self.index is None:
             self.index = {}
             rm = self.fpage.rotation_matrix
@@ -91,13 +109,13 @@ class GlyphSpeller:
                 for ln in blk.get("lines", ()):
                     for sp in ln["spans"]:
                         for ch in sp["chars"]:
-                            if ch["c"] in LIGATURES:  # only ligatures: MuPDF's guesses for symbol fonts (XY-pic) are noise
+                            if _spelled(ch["c"]):
                                 b = apply_box(tuple(rm), tuple(ch["bbox"]))
                                 self.index.setdefault(int((b[1] + b[3]) / 2 // SPELL_BUCKET), []).append((b, ch["c"]))
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         for k in (int(cy // SPELL_BUCKET) - 1, int(cy // SPELL_BUCKET), int(cy // SPELL_BUCKET) + 1):
             for b, c in self.index.get(k, ()):
-                if b[0] - 0.5 <= cx <= b[2] + 0.5 and b[1] - 1 <= cy <= b[3] + 1:
+                if b[0] - 0.5 <= cx <= b[2] + 0.5 and b[1] - 1 <= cy <= b[3] + 1 and (any_char or c in LIGATURES):
                     return c
         return None
 
@@ -161,6 +179,7 @@ class PlumberBackend:
     def _glyphs(chars: list[dict], m, mb0: float, unmapped=None) -> _Glyphs:
         a, b, c, d, e, f = m
         out = _Glyphs()
+        partly = _partly_mapped(chars) if unmapped is not None else set()
         for ch in chars:
             x0, x1, y0, y1 = ch["x0"] - mb0, ch["x1"] - mb0, ch["y0"], ch["y1"]
             xa, ya, xb, yb = a * x0 + c * y0 + e, b * x0 + d * y0 + f, a * x1 + c * y1 + e, b * x1 + d * y1 + f
@@ -169,8 +188,8 @@ class PlumberBackend:
             size = ch["size"] if ch["upright"] else ch["width"]
             box = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
             text = ch["text"]
-            if unmapped is not None and is_unmapped(text):  # a ligature pdfminer cannot spell: MuPDF may
-                text = unmapped(box) or text
+            if unmapped is not None and is_unmapped(text):  # a glyph pdfminer cannot spell: MuPDF may
+                text = unmapped(box, any_char=ch["fontname"] in partly) or text
             out.add(angle, text, *box, size, ch["fontname"])
         return out
 

@@ -112,9 +112,10 @@ def test_page_meta_is_plain_json(pages):
 
 
 def test_glyphs_pdfminer_cannot_spell_are_spelled_from_mupdf_at_the_same_place(tmp_path):
-    """A ligature without a Unicode map in pdfminer ((cid:N)) takes MuPDF's character at its place, so
-    the word stays whole ("diﬀerent", never "di erent"); other unmapped glyphs stay unmapped (MuPDF's
-    guesses for symbol fonts are noise)."""
+    """A ligature, or a glyph of a font pdfminer otherwise maps, without a Unicode map in pdfminer
+    ((cid:N)) takes MuPDF's character at its place, so the word stays whole ("diﬀerent", never
+    "di erent"); glyphs of a font pdfminer maps none of stay unmapped (MuPDF's guesses for symbol
+    fonts such as XY-pic's are noise)."""
     import pymupdf
 
     from docsynth.arxiv.backends import GlyphSpeller, PlumberBackend
@@ -134,12 +135,14 @@ def test_glyphs_pdfminer_cannot_spell_are_spelled_from_mupdf_at_the_same_place(t
     m = PageFrame.from_boxes(po.mediabox, po.cropbox, po.rotate, 1.0).from_plumber(po.mediabox)
     chars = [dict(ch) for ch in pp.chars]
     for ch in chars:
-        if ch["text"] == "\ufb00":  # pdfminer without the font's map
+        if ch["text"] == "\ufb00":  # pdfminer without the font's map for a ligature
             ch["text"] = "(cid:12)"
-        elif ch["text"] == "w":  # a glyph MuPDF spells too, but no ligature: left unmapped
-            ch["text"] = "(cid:13)"
+        elif ch["text"] == "o":  # nor for a letter of a font it otherwise maps
+            ch["text"] = "(cid:14)"
+        elif ch["text"] == "w":  # a glyph of a font pdfminer maps nothing of (a symbol font): left unmapped
+            ch["text"], ch["fontname"] = "(cid:13)", "XYCIRC10"
     plain = PlumberBackend._glyphs(chars, m, pp.mediabox[0]).raw_page(612, 792, [], [])
-    assert [w.text for w in plain.words] == ["a", "di", "erent", "ord"] and plain.unmapped == 2
+    assert [w.text for w in plain.words] == ["a", "di", "erent", "rd"] and plain.unmapped == 3
     with pymupdf.open(path) as fdoc:
         spelled = PlumberBackend._glyphs(chars, m, pp.mediabox[0], GlyphSpeller(fdoc[0])).raw_page(612, 792, [], [])
     assert [w.text for w in spelled.words] == ["a", "di\ufb00erent", "ord"] and spelled.unmapped == 1
