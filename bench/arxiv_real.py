@@ -219,16 +219,22 @@ def table_agreement(page, fpage) -> tuple[int, int, int]:
         if best is None or iou(best[0], tuple(e.bbox)) < 0.3:
             continue
         compared += 1
-        grid = _text_rows(best[1])
-        where: dict[str, list] = {}
-        for rc, v in grid.items():
-            where.setdefault(v, []).append(rc)
-        offsets = Counter((r - c["row"], k - c["col"]) for c in cells for r, k in where.get(_norm(c["text"]), ()))
-        if not offsets:
-            continue
-        dr, dc = offsets.most_common(1)[0][0]
-        agree += sum(grid.get((c["row"] + dr, c["col"] + dc)) == _norm(c["text"]) for c in cells)
+        agree += len(aligned_hits([(c["row"], c["col"], c["text"]) for c in cells], _text_rows(best[1])))
     return total, agree, compared
+
+
+def aligned_hits(cells: list[tuple[int, int, str]], grid: dict[tuple[int, int], str]) -> list[tuple[int, int]]:
+    """The places in `grid` (normalized texts by (row, col)) where our cells (row, col, text) stand with
+    their text, after aligning the two grids by the most common (row, col) offset between equal texts
+    (header rows may be cut differently); one place per agreeing cell."""
+    where: dict[str, list] = {}
+    for rc, v in grid.items():
+        where.setdefault(v, []).append(rc)
+    offsets = Counter((i - r, j - c) for r, c, v in cells for i, j in where.get(_norm(v), ()))
+    if not offsets:
+        return []
+    dr, dc = offsets.most_common(1)[0][0]
+    return [(r + dr, c + dc) for r, c, v in cells if _norm(v) and grid.get((r + dr, c + dc)) == _norm(v)]
 
 
 def truth_agreement(rows: list[dict], truth: list[dict]) -> dict:
@@ -257,16 +263,10 @@ def truth_agreement(rows: list[dict], truth: list[dict]) -> dict:
             if not texts & set(grid.values()):
                 continue
             used[k] = True
-            where: dict[str, list] = {}
-            for rc, v in grid.items():
-                where.setdefault(v, []).append(rc)
-            offsets = Counter((i - r, j - c) for r, c, v in table for i, j in where.get(_norm(v), ()))
-            dr, dc = offsets.most_common(1)[0][0]
             cells += len(table)
-            for r, c, v in table:
-                if grid.get((r + dr, c + dc)) == _norm(v) and _norm(v):
-                    correct += 1
-                    hits[k].add((r + dr, c + dc))
+            places = aligned_hits(table, grid)
+            correct += len(places)
+            hits[k].update(places)
         for grid, h, u in zip(grids, hits, used):
             total += len(grid)
             found += len(h)

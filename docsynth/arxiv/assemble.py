@@ -72,15 +72,16 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     rotated = {a: ws for a, ws in rotated.items() if ws}
     figures = find_figures(images, paths, words, width, height)
     text_words, figures = split_labels(words, figures, body_size(words))
-    turned, labels = [], [[] for _ in figures]
+    turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     for e in rotated_elements(rotated, granularity):
         if _on(e, width, height):
             k = _rotated_label(e, figures)
-            (turned if k is None else labels[k]).append(e)
+            if k is not None:
+                labels[k].append(e)
+            else:
+                (stamps if _in_margin(e, text_words) else turned).append(e)
     for f in figures:
         f.bbox = clip(f.bbox, width, height) or f.bbox
-    stamps = [e for e in turned if _in_margin(e, text_words)]  # arXiv's identifier down the left margin
-    turned = [e for e in turned if not any(e is m for m in stamps)]
     blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
     body = body_size(text_words)
     rules = [b for b, k in paths if k == "vline"]

@@ -68,12 +68,21 @@ class _Glyphs:
                        list(paths) + self.drawn_glyphs(), self.fonts)  # fmt: skip
 
     def drawn_glyphs(self) -> list[tuple[Box, str]]:
-        """Glyphs of fonts none of whose glyphs maps, other than the page's main font (XY-pic arrows,
-        chart symbols): drawings made with a font, so they take part in finding figures (kind `glyph`)."""
+        """Glyphs of the page's symbol fonts (XY-pic arrows, chart symbols): drawings made with a font,
+        so they take part in finding figures (kind `glyph`)."""
         if not self.marks:
             return []
-        body = max(self.fonts, key=lambda f: self.fonts[f][0])
-        return [(b, "glyph") for f, boxes in self.marks.items() if f != body and self.fonts[f][1] == self.fonts[f][0] for b in boxes]
+        symbols = symbol_fonts(self.fonts)
+        return [(b, "glyph") for f, boxes in self.marks.items() if f in symbols for b in boxes]
+
+
+def symbol_fonts(fonts: dict[str, list[int]]) -> set[str]:
+    """Fonts (name -> [glyphs, unmapped glyphs]) none of whose glyphs maps, other than the page's main
+    font: they draw symbols or diagrams (XY-pic arrows, CMEX delimiters, chart glyphs), they set no text."""
+    if not fonts:
+        return set()
+    body = max(fonts, key=lambda f: fonts[f][0])
+    return {f for f, (n, unmapped) in fonts.items() if f != body and unmapped == n}
 
 
 def _spelled(c: str) -> bool:
@@ -95,17 +104,19 @@ class GlyphSpeller:
     """Spells glyphs pdfminer leaves as (cid:N) by place, from MuPDF's reading of the same page (its font
     handling maps ligatures and glyph names): ligatures always, any character where the font is
     partly mapped (`any_char`), never the glyphs of a font pdfminer maps none of (MuPDF's guesses for
-    symbol fonts such as XY-pic's are noise). The page's characters are indexed on first use."""
+    symbol fonts such as XY-pic's are noise). MuPDF's page is loaded and its characters indexed on first
+    use: most pages have no glyph to spell and cost nothing."""
 
-    def __init__(self, fpage):
-        self.fpage = fpage
+    def __init__(self, fdoc, index: int):
+        self.fdoc, self.page_index = fdoc, index
         self.index: dict[int, list[tuple[Box, str]]] | None = None
 
     def __call__(self, box: Box, any_char: bool = False) -> str | None:
         if self.index is None:
             self.index = {}
-            rm = self.fpage.rotation_matrix
-            for blk in self.fpage.get_text("rawdict")["blocks"]:
+            fpage = self.fdoc[self.page_index]
+            rm = fpage.rotation_matrix
+            for blk in fpage.get_text("rawdict")["blocks"]:
                 for ln in blk.get("lines", ()):
                     for sp in ln["spans"]:
                         for ch in sp["chars"]:
@@ -179,7 +190,7 @@ class PlumberBackend:
     def _glyphs(chars: list[dict], m, mb0: float, unmapped=None) -> _Glyphs:
         a, b, c, d, e, f = m
         out = _Glyphs()
-        partly = _partly_mapped(chars) if unmapped is not None else set()
+        partly = None  # fonts pdfminer maps in part: found on the first unmapped glyph, most pages have none
         for ch in chars:
             x0, x1, y0, y1 = ch["x0"] - mb0, ch["x1"] - mb0, ch["y0"], ch["y1"]
             xa, ya, xb, yb = a * x0 + c * y0 + e, b * x0 + d * y0 + f, a * x1 + c * y1 + e, b * x1 + d * y1 + f
@@ -189,6 +200,7 @@ class PlumberBackend:
             box = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
             text = ch["text"]
             if unmapped is not None and is_unmapped(text):  # a glyph pdfminer cannot spell: MuPDF may
+                partly = _partly_mapped(chars) if partly is None else partly
                 text = unmapped(box, any_char=ch["fontname"] in partly) or text
             out.add(angle, text, *box, size, ch["fontname"])
         return out

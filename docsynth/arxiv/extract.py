@@ -35,7 +35,7 @@ import pymupdf
 from docsynth import config as C
 from docsynth.arxiv.align import align
 from docsynth.arxiv.assemble import assemble
-from docsynth.arxiv.backends import RawPage
+from docsynth.arxiv.backends import RawPage, symbol_fonts
 from docsynth.arxiv.deadline import PageTimeout, deadline
 from docsynth.arxiv.readers import PageDrop, Readers, reraise_timeout, timed_out
 from docsynth.arxiv.ocr import OcrFiles, OcrPage, line_boxes, to_points
@@ -268,8 +268,8 @@ def text_glyphs(raw: RawPage) -> tuple[int, int]:
     glyphs): its glyphs are left out of the words and out of this count. The body font never is."""
     if not raw.fonts:
         return raw.glyphs, raw.unmapped
-    body = max(raw.fonts.values(), key=lambda c: c[0])
-    kept = [c for c in raw.fonts.values() if c is body or c[1] < c[0]]
+    symbols = symbol_fonts(raw.fonts)
+    kept = [c for f, c in raw.fonts.items() if f not in symbols]
     return sum(c[0] for c in kept), sum(c[1] for c in kept)
 
 

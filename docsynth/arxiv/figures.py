@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docsynth.arxiv.geometry import Box, area, center_inside, clip
+from docsynth.arxiv.layout import assign_rows, fragments
 from docsynth.arxiv.words import PWord
 from docsynth.doc import box_union
 
@@ -157,8 +158,6 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float) -> tupl
     of one diagram, which its labels join. A run of body-size prose is never a label."""
     if not figures:
         return words, figures
-    from docsynth.arxiv.layout import fragments  # local: layout imports nothing of figures, keep it that way
-
     runs = fragments(words)
     label_like = [len(r.words) <= LABEL_WORDS and max(w.size for w in r.words) <= LABEL_SIZE * body for r in runs]
     prose = _prose(runs, body)
@@ -189,8 +188,6 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float) -> tupl
 def _prose(runs: list, body: float) -> list[bool]:
     """Which runs are prose: part of a chain of runs along one row (gaps under PROSE_GAP font sizes: a
     justified line's stretched spaces split it into runs) with PROSE_WORDS words or more, near the body size."""
-    from docsynth.arxiv.layout import assign_rows
-
     out = [False] * len(runs)
     rows: dict[int, list[int]] = {}
     for k, r in enumerate(assign_rows(runs)):

@@ -134,7 +134,7 @@ class Readers:
             raise PageDrop("page_mismatch", f"pdfminer has no page matching MuPDF's page {i} "
                                             f"({len(self.plumber)} vs {self.fdoc.page_count} pages)")  # fmt: skip
         try:
-            raw = self.plumber.page(j, GlyphSpeller(self.fdoc[i]))
+            raw = self.plumber.page(j, GlyphSpeller(self.fdoc, i))
         except Exception as e:
             reraise_timeout(e)
             raise PageDrop("corrupt_pdf", f"pdfplumber cannot parse it ({why(e)})") from e

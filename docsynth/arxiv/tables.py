@@ -179,16 +179,16 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     for row in grid:
         key = bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row))
         if keys and keys[-1] == key:
-            out[-1] = _header_row(out[-1] + row, bands)
+            out[-1] = _column_cells(out[-1] + row, bands)
         else:
             out.append(row)
             keys.append(key)
     return out
 
 
-def _header_row(lines: list[TLine], bands: list[tuple[float, float]]) -> list[TLine]:
-    """Header lines cut into one cell per column: a column's words over all header lines (a header
-    cell wrapped over two lines is one cell), top line first."""
+def _column_cells(lines: list[TLine], bands: list[tuple[float, float]]) -> list[TLine]:
+    """Lines of one table row cut into one cell per column: a column's words over all the lines (a cell
+    wrapped over two lines, a header cell over two, is one cell), top line first."""
     per: dict[int, list] = {}
     for ln in sorted(lines, key=lambda ln: ln.bbox[1]):
         for w in sorted(ln.words, key=lambda w: w.bbox[0]):
@@ -212,7 +212,7 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
         while grid and min(c.bbox[1] for c in grid[0]) < bottom:
             header += grid[0]
             bottom = max(bottom, *(c.bbox[3] for c in grid.pop(0)))
-        grid = [_header_row(header, bands), *grid]
+        grid = [_column_cells(header, bands), *grid]
     cells, spelled = [], []
     for r, row in enumerate(grid):
         texts = [""] * len(bands)

@@ -144,7 +144,7 @@ def test_glyphs_pdfminer_cannot_spell_are_spelled_from_mupdf_at_the_same_place(t
     plain = PlumberBackend._glyphs(chars, m, pp.mediabox[0]).raw_page(612, 792, [], [])
     assert [w.text for w in plain.words] == ["a", "di", "erent", "rd"] and plain.unmapped == 3
     with pymupdf.open(path) as fdoc:
-        spelled = PlumberBackend._glyphs(chars, m, pp.mediabox[0], GlyphSpeller(fdoc[0])).raw_page(612, 792, [], [])
+        spelled = PlumberBackend._glyphs(chars, m, pp.mediabox[0], GlyphSpeller(fdoc, 0)).raw_page(612, 792, [], [])
     assert [w.text for w in spelled.words] == ["a", "di\ufb00erent", "ord"] and spelled.unmapped == 1
     backend.close()
 
