@@ -5,7 +5,10 @@
 PDF_DIR defaults to ../shared/real_pdfs (the run is skipped, exit 0, where it is absent). For every
 page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page):
 
-  line F1        our lines against `pdftotext -bbox-layout` lines, one-to-one at IoU >= 0.5 (micro)
+  line F1        (all pages, and _pdftex: pdfTeX pages only) our lines against `pdftotext -bbox-layout` lines, one-to-one at IoU >= 0.5 (micro)
+  line F1 rows   the same, and a line left unmatched counts as matched where two or more unmatched lines of
+                 the other side lie in it and cover it at IoU >= 0.5 together (one printed row that one
+                 side splits at a wide space: poppler cuts justified lines at stretched spaces)
   line F1 prose  the same on the text flow: our lines of prose elements (para, heading, caption, list,
                  footnote, header, footer) against the reference lines whose centre lies in one of them
                  (display math, tables and figure labels left out on both sides: there a "line" is
@@ -29,7 +32,7 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
 Reference text comes from poppler, an independent implementation; boxes are compared in the
 displayed page's points (`-cropbox`). Reference lines mostly made of glyphs without a Unicode map
 (diagram and symbol fonts, which we leave out of the text and poppler prints as stray letters) are
-not counted, nor are reference lines with a degenerate box (under half a point wide or high: poppler's
+not counted (nor our lines inside them: a diagram's digits among its arrows), nor are reference lines with a degenerate box (under half a point wide or high: poppler's
 zero-width boxes for diagram-font glyphs, which no line can match at IoU >= 0.5).
 """
 
@@ -130,6 +133,36 @@ def order_positions(lines: list[tuple[str, tuple]], raw: list[tuple[str, tuple]]
     return [p for p in out if p is not None]
 
 
+def one_row(line, pieces: list[tuple]) -> bool:
+    """Pieces (sorted by x) side by side on the line's row: each about the line's height, none overlapping the next."""
+    h = line[3] - line[1]
+    return all(0.6 * h <= p[3] - p[1] <= 1.5 * h for p in pieces) and all(a[2] <= b[0] + 1 for a, b in zip(pieces, pieces[1:]))
+
+
+def split_rows(ours: list[tuple], ref: list[tuple], pairs) -> tuple[int, int]:
+    """Lines left unmatched one-to-one that one side prints as one row and the other splits at a wide space:
+    a line whose unmatched partners (same row: centre inside it, 2 or more) cover it at IoU >= 0.5 together.
+    Returns (our lines, reference lines) so matched; poppler splits justified lines at stretched spaces and
+    a listing's numbers from its code, and merges "subject to  Az >= b"."""
+    free_p = set(range(len(ours))) - {p[0] for p in pairs}
+    free_r = set(range(len(ref))) - {p[1] for p in pairs}
+    got_p = got_r = 0
+    for one, many, free_one, free_many in ((ours, ref, free_p, free_r), (ref, ours, free_r, free_p)):
+        for i in sorted(free_one):
+            box = one[i]
+            parts = sorted((j for j in free_many if centre_in(many[j], box)), key=lambda j: many[j][0])
+            if len(parts) < 2 or not one_row(box, [many[j] for j in parts]):
+                continue
+            union = (min(many[j][0] for j in parts), min(many[j][1] for j in parts),
+                     max(many[j][2] for j in parts), max(many[j][3] for j in parts))  # fmt: skip
+            if iou(union, box) >= 0.5:
+                free_one.discard(i)
+                free_many.difference_update(parts)
+                n_one, n_many = 1, len(parts)
+                got_p, got_r = (got_p + n_one, got_r + n_many) if one is ours else (got_p + n_many, got_r + n_one)
+    return got_p, got_r
+
+
 def unmapped_boxes(path: Path) -> list[list[tuple]]:
     """Per page: boxes of the glyphs without a Unicode map (MuPDF's U+FFFD). poppler prints something for
     them (often garbage letters); we leave them out of the text, so reference lines made of them are
@@ -151,10 +184,15 @@ def mostly_unmapped(box, marks: list[tuple]) -> bool:
 
 
 def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> dict:
-    ref_lines = [r for r in ref_lines if min(r[1][2] - r[1][0], r[1][3] - r[1][1]) >= 0.5 and not (marks and mostly_unmapped(r[1], marks))]
-    ours = [(ln.text, tuple(ln.bbox)) for e in page.elements for ln in e.lines]
+    keep = [min(r[1][2] - r[1][0], r[1][3] - r[1][1]) >= 0.5 and not (marks and mostly_unmapped(r[1], marks)) for r in ref_lines]
+    unscored = [r[1] for r, k in zip(ref_lines, keep) if not k]
+    ref_lines = [r for r, k in zip(ref_lines, keep) if k]
+    # our lines inside a reference line left out (a diagram's digits among its arrow glyphs) are left out too
+    ours = [(ln.text, tuple(ln.bbox)) for e in page.elements for ln in e.lines
+            if not any(centre_in(ln.bbox, u) for u in unscored)]  # fmt: skip
     figures = [tuple(e.bbox) for e in page.elements if e.type in ("figure", "image")]
     m = match_lines([b for _, b in ours], [b for _, b in ref_lines])
+    split_p, split_r = split_rows([b for _, b in ours], [b for _, b in ref_lines], m.pairs)
     a, b = tokens(" ".join(t for t, _ in ours)), tokens(" ".join(t for t, _ in ref_lines))
     common = sum((a & b).values())
     heights = sorted(r[1][3] - r[1][1] for r in ref_lines) or [0.0]
@@ -172,7 +210,7 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> d
     ours_p = [b for e in page.elements if e.type in PROSE_TYPES for b in (tuple(ln.bbox) for ln in e.lines)]
     ref_p = [b for _, b in ref_lines if any(centre_in(b, pb) for pb in prose_boxes)]
     mp = match_lines(ours_p, ref_p)
-    res = {"pred": len(ours), "ref": len(ref_lines), "matched": len(m.pairs), "bow_pred": sum(a.values()),
+    res = {"pred": len(ours), "ref": len(ref_lines), "matched": len(m.pairs), "split_pred": split_p, "split_ref": split_r, "bow_pred": sum(a.values()),
            "pred_prose": len(ours_p), "ref_prose": len(ref_p), "matched_prose": len(mp.pairs),
            "bow_ref": sum(b.values()), "bow_common": common, "swallowed": swallowed, "gutter": gutter}  # fmt: skip
     if pdftex:  # the labels inside a figure have no reading order: left out
@@ -308,15 +346,25 @@ def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict
     return rows, drops, seconds / max(len(pages), 1)
 
 
+def f1(rows: list[dict], hit: str, pred: str, ref: str, extra: tuple[str, str] | None = None) -> float:
+    """Micro F1 of matched lines over pages; `extra` adds split-row matches (pred side, ref side)."""
+    s = lambda k: sum(r[k] for r in rows)  # noqa: E731
+    hp, hr = (s(hit) + s(extra[0]), s(hit) + s(extra[1])) if extra else (s(hit), s(hit))
+    p, r = hp / max(s(pred), 1), hr / max(s(ref), 1)
+    return round(2 * p * r / max(p + r, 1e-9), 4)
+
+
 def summarize(rows: list[dict], drops: list, spp: list[float]) -> dict:
     s = lambda k: sum(r[k] for r in rows)  # noqa: E731
-    prec, rec = s("matched") / max(s("pred"), 1), s("matched") / max(s("ref"), 1)
     bp, br = s("bow_common") / max(s("bow_pred"), 1), s("bow_common") / max(s("bow_ref"), 1)
     tex = [r for r in rows if "tau" in r]
-    pp, pr = s("matched_prose") / max(s("pred_prose"), 1), s("matched_prose") / max(s("ref_prose"), 1)
     return {
-        "pages": len(rows), "line_f1": round(2 * prec * rec / max(prec + rec, 1e-9), 4),
-        "line_f1_prose": round(2 * pp * pr / max(pp + pr, 1e-9), 4),
+        "pages": len(rows), "line_f1": f1(rows, "matched", "pred", "ref"),
+        "line_f1_rows": f1(rows, "matched", "pred", "ref", ("split_pred", "split_ref")),
+        "line_f1_prose": f1(rows, "matched_prose", "pred_prose", "ref_prose"),
+        "line_f1_pdftex": f1(tex, "matched", "pred", "ref"),
+        "line_f1_rows_pdftex": f1(tex, "matched", "pred", "ref", ("split_pred", "split_ref")),
+        "line_f1_prose_pdftex": f1(tex, "matched_prose", "pred_prose", "ref_prose"),
         "bow_f1": round(2 * bp * br / max(bp + br, 1e-9), 4),
         "tau_pdftex": round(statistics.fmean(r["tau"] for r in tex), 4) if tex else None,
         "perfect_order_pdftex": round(sum(r["discordant"] == 0 for r in tex) / len(tex), 3) if tex else None,

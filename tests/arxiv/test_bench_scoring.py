@@ -1,0 +1,53 @@
+"""The real-paper benchmark's line scorers: what they count as one line decides a reported figure."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from docsynth.arxiv.agreement import match_lines
+
+_SPEC = importlib.util.spec_from_file_location("arxiv_real", Path(__file__).parents[2] / "bench" / "arxiv_real.py")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    mod = importlib.util.module_from_spec(_SPEC)
+    _SPEC.loader.exec_module(mod)
+    return mod
+
+
+def _score(bench, ours, ref):
+    m = match_lines(ours, ref)
+    return len(m.pairs), bench.split_rows(ours, ref, m.pairs)
+
+
+def test_a_justified_line_poppler_splits_at_a_stretched_space_counts_once(bench):
+    ours = [(58, 90, 295, 98), (58, 100, 295, 108)]
+    ref = [(58, 90, 170, 98), (180, 90, 295, 98), (58, 100, 295, 108)]  # first row split in two halves
+    assert _score(bench, ours, ref) == (1, (1, 2))
+
+
+def test_a_row_we_split_and_poppler_prints_whole_counts_too(bench):
+    ours = [(88, 489, 126, 498), (136, 489, 167, 498)]  # "subject to" | "Az >= b"
+    ref = [(88, 489, 167, 498)]
+    assert _score(bench, ours, ref) == (0, (2, 1))
+
+
+def test_pieces_that_cover_only_part_of_a_line_do_not_match(bench):
+    ours = [(50, 90, 300, 98)]
+    ref = [(50, 90, 70, 98), (80, 90, 100, 98)]  # two words of a long line: union IoU < 0.5
+    assert _score(bench, ours, ref) == (0, (0, 0))
+
+
+def test_lines_on_another_row_are_never_pieces(bench):
+    ours = [(58, 90, 295, 98)]
+    ref = [(58, 100, 148, 108), (162, 100, 295, 108)]
+    assert _score(bench, ours, ref) == (0, (0, 0))
+
+
+def test_overlapping_pieces_are_not_a_split_row(bench):
+    """Invisible text stacked over a printed line (poppler prints it) is not the line split in two."""
+    ours = [(58, 90, 295, 98)]
+    ref = [(58, 88, 170, 100), (160, 88, 295, 100)]  # each under IoU 0.5 alone, together 0.67
+    assert _score(bench, ours, ref) == (0, (0, 0))
