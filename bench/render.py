@@ -2,10 +2,11 @@
 
     python bench/render.py [--docs 60] [--seed 0] [--dpi 72] [--mode RGB]
 
-Synth path: normalize + layout + draw + verify + rasterize + PNG encode (the `Render` step and
-`encode_image`), then again with the vision tokenizer encoding each page when the shipped
+Synth path: normalize + layout + draw + verify + rasterize + degrade + PNG encode (the `Render` step
+and `encode_image`; structured elements and degradations at their defaults), once more with no page
+degraded (the degradation step's own cost is printed too), then again with the vision tokenizer encoding each page when the shipped
 checkpoint loads. Floor, for the very same pages: the same text runs at the same positions and
-the same (already generated) figure pixels drawn into a PDF, rasterized and PNG-encoded, nothing
+the same (already generated) figure pixels, table rules and formula outlines drawn into a PDF, rasterized and PNG-encoded, nothing
 else; no layout, no verification. Three floors:
 
 - `floor, PyMuPDF PNG`: the tightest PyMuPDF path known here: one reused in-memory PDF (fonts
@@ -23,8 +24,10 @@ seconds of this process (pages/s/core), with wall seconds beside them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import time
+from collections import Counter
 
 import pymupdf
 
@@ -63,7 +66,8 @@ class Clock:
 
 
 def synth(cfg: C.PipelineConfig, docs: list[Document], vision=None) -> tuple[Clock, int]:
-    """normalize + render + PNG (+ vision codes) over fresh copies of `docs`: (clock, pages)."""
+    """normalize + render + PNG (+ vision codes) over fresh copies of `docs`: (clock, pages); the clock
+    also carries the wall seconds of the degradation step (`clock.degrade`) and the pages it degraded."""
     norm, render, pool = normalizer(cfg), Render(cfg), FontPool.from_config(cfg.fonts)
     docs = [Document(d.source, d.docid, d.text, dict(d.meta)) for d in docs]
     ctx = ShardContext(0, cfg.seed)
@@ -75,6 +79,7 @@ def synth(cfg: C.PipelineConfig, docs: list[Document], vision=None) -> tuple[Clo
                 if vision is not None:
                     vision.encode([page.image])
                 pages += 1
+    clock.degrade, clock.degraded = ctx.timings["render.degrade"], ctx.counters["pages_degraded"]
     return clock, pages
 
 
@@ -190,16 +195,23 @@ def main() -> None:
     docs, host = faker_docs(args.docs, args.seed), pdf.PdfHost()
     inputs = floor_inputs(cfg, docs)
     faces = len({r.face.ref for doc in inputs for _, _, pp, _ in doc for r in pp.runs})
+    structures = Counter(e.type for doc in inputs for _, _, pp, _ in doc for e in pp.elements)
     widened = pin_fonts()
     synth(cfg, docs)  # an unmeasured pass warms both sides alike: fonts loaded and embedded, metrics cached
     floor(cfg, inputs, host)
     s_clock, n = best(lambda: synth(cfg, docs), args.repeats)
+    clean = dataclasses.replace(cfg, degrade=C.DegradeConfig(prob=0.0))
+    c_clock, nc = best(lambda: synth(clean, docs), args.repeats)
     f_clock, nf = best(lambda: floor(cfg, inputs, host), args.repeats)
     e_clock, _ = best(lambda: floor(cfg, inputs, host, png_bytes), args.repeats)
     v_clock, _ = best(lambda: naive_floor(cfg, inputs), args.repeats)
     print(f"{args.docs} faker docs, {args.dpi} dpi {args.mode}, PNG; one process, torch threads {torch.get_num_threads()}")
     print(f"faces drawn: {faces}; font caches widened to hold them all: {', '.join(widened)}")
+    print(f"structure at its defaults: {dict(structures)}; degradations at prob {cfg.degrade.prob}")
     print(line("synth: normalize+render+verify+raster+png", s_clock, n))
+    print(line("synth without degradations", c_clock, nc))
+    print(f"{'  degradation step alone':44s} {s_clock.degraded:4d} pages  {1e3 * s_clock.degrade / max(s_clock.degraded, 1):6.1f} ms/degraded page wall,"
+          f" {100 * s_clock.degrade / s_clock.wall:.1f}% of the synth wall time")  # fmt: skip
     print(line("floor: same pages, PyMuPDF PNG", f_clock, nf, s_clock, n))
     print(line("floor: same pages, docsynth PNG writer", e_clock, nf, s_clock, n))
     print(line("naive floor: PDF per doc, TextWriter.append", v_clock, nf, s_clock, n))

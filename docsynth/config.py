@@ -100,6 +100,18 @@ class LayoutConfig:
     italic_prob: float = 0.15  # chance a body paragraph is italic
     color_prob: float = 0.3  # chance a document (and independently a paragraph) gets a colour
     figure_prob: float = 0.25  # chance a paragraph slot becomes a generated figure
+    # Structured elements (docsynth.render.structure), each drawn per paragraph slot after the first:
+    table_prob: float = 0.1  # a table of generated data before the paragraph
+    list_prob: float = 0.08  # the paragraph set as a list (its sentences the items)
+    code_prob: float = 0.05  # a code block before the paragraph
+    math_prob: float = 0.1  # a display formula after the paragraph (ground truth: its LaTeX source)
+    caption_prob: float = 0.8  # chance a figure or table gets a caption ("Figure 3: ...")
+    footnote_prob: float = 0.05  # a footnote marker in the paragraph, its note at the column foot
+    running_head_prob: float = 0.5  # chance a document has a running head on every page
+    span_title_prob: float = 0.6  # chance a multi-column document opening with a heading sets it and the
+    #                               next paragraph (its abstract) across all columns
+    span_float_prob: float = 0.3  # chance a figure or table of a multi-column document spans all columns
+    page_number_prob: float = 0.6  # chance a document numbers its pages
     max_pages: int = 4  # the page cap: longer documents keep their first max_pages pages
     max_word_chars: int = 64  # longer words are a bad input (dropped); shorter ones may be broken
 
@@ -116,7 +128,9 @@ class LayoutConfig:
         _check_range("layout.heading_scale", self.heading_scale, lo=1.0)
         for a in self.alignments:
             _check_choice("layout.alignments", a, ("left", "justify", "center", "right"))
-        for name in ("landscape_prob", "heading_prob", "bold_prob", "italic_prob", "color_prob", "figure_prob", "size_jitter"):
+        for name in ("landscape_prob", "heading_prob", "bold_prob", "italic_prob", "color_prob", "figure_prob", "size_jitter",
+                     "table_prob", "list_prob", "code_prob", "math_prob", "caption_prob", "footnote_prob",
+                     "running_head_prob", "page_number_prob", "span_title_prob", "span_float_prob"):  # fmt: skip
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"layout.{name}: must lie in [0, 1]")
         if self.max_pages < 1:
@@ -147,6 +161,34 @@ class RenderConfig:
     @property
     def extension(self) -> str:
         return {"png": "png", "jpeg": "jpg", "webp": "webp"}[self.image_format]
+
+
+@dataclass(kw_only=True)
+class DegradeConfig:
+    """The print-and-scan model of synthetic pages (docsynth.render.degrade); boxes follow the geometry."""
+
+    prob: float = 0.25  # share of pages degraded
+    rotation: float = 1.5  # degrees, drawn in [-rotation, rotation]
+    skew: float = 0.015  # horizontal shear, drawn in [-skew, skew]
+    perspective: float = 0.008  # corner displacement, fraction of the page side
+    perspective_prob: float = 0.3  # share of degraded pages that get a perspective on top of rotation and shear
+    blur: tuple[float, float] = (0.3, 1.0)  # box-blur radius in pixels at 72 dpi (scaled with the dpi)
+    noise: tuple[float, float] = (2.0, 10.0)  # Gaussian noise std (grey levels)
+    jpeg: tuple[int, int] = (30, 85)  # JPEG quality range
+    contrast: tuple[float, float] = (0.8, 1.1)
+    brightness: tuple[float, float] = (-20.0, 15.0)  # grey levels
+    op_prob: float = 0.5  # chance of each photometric operation on a degraded page
+
+    def __post_init__(self):
+        for name in ("prob", "op_prob", "perspective_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"degrade.{name}: must lie in [0, 1]")
+        if not 0 <= self.rotation <= 10:
+            raise ValueError("degrade.rotation: must lie in [0, 10] degrees")
+        _check_range("degrade.blur", self.blur, lo=0)
+        _check_range("degrade.noise", self.noise, lo=0)
+        _check_range("degrade.jpeg", self.jpeg, lo=1, hi=100)
+        _check_range("degrade.contrast", self.contrast, lo=0.1)
 
 
 @dataclass(kw_only=True)
@@ -242,6 +284,7 @@ class PipelineConfig:
     fonts: FontConfig = field(default_factory=FontConfig)
     layout: LayoutConfig = field(default_factory=LayoutConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
     vision: VisionConfig = field(default_factory=VisionConfig)
     tokens: TokensConfig = field(default_factory=TokensConfig)
     shards: ShardConfig = field(default_factory=ShardConfig)

@@ -17,9 +17,9 @@ fragment). Here they become a grid:
   row by row. An author block (e-mail addresses in two columns or more) is no table either: its
   lines are read author by author (`author_groups`).
 
-The element's text spells the grid row-major (DESIGN §5, proposed): cells joined by `TABLE_CELL`,
-rows by `TABLE_ROW`, empty cells as empty strings; `attrs` hold `rows`, `cols` and `cells` (`row`,
-`col`, `rowspan`, `colspan`, `bbox` in points, `text`). A body cell that wraps over two lines is
+The element's text spells the grid row-major as `docsynth.tables` says (one spelling for both
+sources); `attrs` hold `rows`, `cols` and `cells` (`row`, `col`, `rowspan`, `colspan`, `bbox` in
+points, `text`). A body cell that wraps over two lines is
 two rows today (body rows are not merged).
 """
 
@@ -31,8 +31,7 @@ from bisect import bisect_right
 from docsynth.arxiv.geometry import Box
 from docsynth.arxiv.layout import TLine, assign_rows
 from docsynth.doc import Element, box_union
-
-TABLE_CELL, TABLE_ROW = " | ", "\n"
+from docsynth.tables import spell_table
 NUMBERING = re.compile(r"[\[(]?(\d+|[ivxlc]+|[A-Z])([.\-]\d+)*[.\])]?", re.IGNORECASE)
 MIN_ROWS, MIN_COLS = 2, 2  # rows with at least MIN_COLS cells
 MAX_MATH = 0.25  # share of math glyphs above which a grid is a display formula
@@ -213,16 +212,13 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
             header += grid[0]
             bottom = max(bottom, *(c.bbox[3] for c in grid.pop(0)))
         grid = [_column_cells(header, bands), *grid]
-    cells, spelled = [], []
+    cells = []
     for r, row in enumerate(grid):
-        texts = [""] * len(bands)
         for cell in row:
             col, span = _band(cell, bands)
-            texts[col] = f"{texts[col]} {cell.text}".strip()
             cells.append({"row": r, "col": col, "rowspan": 2 if id(cell) in spans else 1, "colspan": span, "bbox": [round(v, 3) for v in cell.bbox],
                           "text": cell.text})  # fmt: skip
-        spelled.append(TABLE_CELL.join(texts))
     ordered = [c for row in grid for c in row]
     attrs = {"rows": len(grid), "cols": len(bands), "cells": cells}
-    return Element("table", box_union(c.bbox for c in ordered), TABLE_ROW.join(spelled), [to_line(c) for c in ordered],
+    return Element("table", box_union(c.bbox for c in ordered), spell_table(cells, len(grid), len(bands)), [to_line(c) for c in ordered],
                    font([w for c in ordered for w in c.words]), attrs=attrs)  # fmt: skip

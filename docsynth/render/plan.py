@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from docsynth.config import LayoutConfig
 from docsynth.render.figures import FIGURES
-from docsynth.render.layout import FigureBlock, TextBlock, set_paragraph
+from docsynth.render import structure as S
+from docsynth.render.layout import Block, FigureBlock, TextBlock, set_paragraph
 from docsynth.render.metrics import metrics_for
 from docsynth.render.segment import Piece, pieces
 from docsynth.render.style import DocStyle, ParaStyle, draw_doc_style, draw_para_look, uniform
+
+ABSTRACT_INSET = 0.08  # a spanning abstract is indented by this share of the text width on both sides
 
 # Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic and their presentation forms; RTL historic scripts.
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdcf\ufdf0-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff]")
@@ -30,7 +33,9 @@ class Rejected(Exception):
 class DocPlan:
     style: DocStyle
     family: str  # the body family
-    blocks: list[TextBlock | FigureBlock]
+    blocks: list[Block]
+    heads: S.Heads | None = None
+    skipped: dict[str, int] = field(default_factory=dict)  # structures drawn but not made (no face covers them, too wide)
 
 
 def describe_cp(cp: int) -> str:
@@ -81,26 +86,98 @@ def pick_body(rng: np.random.Generator, pool, charsets: list[str]):
     return face
 
 
-def plan_document(paragraphs: list[str], cfg: LayoutConfig, pool, rng: np.random.Generator) -> DocPlan:
+def plan_document(paragraphs: list[str], cfg: LayoutConfig, pool, rng: np.random.Generator, locale: str | None = None) -> DocPlan:
     units = check_text(paragraphs, cfg.max_word_chars)
     style = draw_doc_style(rng, cfg)
     charsets = [charset(p) for p in paragraphs]
     body = pick_body(rng, pool, charsets)
     family = body.family if body is not None else None
-    blocks: list[TextBlock | FigureBlock] = []
+    kit = S.make_kit(style, family, pool, paragraphs, locale)
+    plan = DocPlan(style, family, [])
+    blocks = plan.blocks
     kinds = sorted(FIGURES)
+    numbers = {"figure": 0, "table": 0, "footnote": 0}
+    multi, band = style.columns > 1, None
+
+    def made(kind: str, block) -> bool:
+        if block is None:
+            plan.skipped[kind] = plan.skipped.get(kind, 0) + 1
+        return block is not None
+
     for i, text in enumerate(paragraphs):
         if not units[i]:  # whitespace only: nothing to set (the normalizer removes these)
             continue
         if rng.random() < cfg.figure_prob:
             kind = kinds[int(rng.integers(len(kinds)))]
-            blocks.append(FigureBlock(kind, uniform(rng, (0.55, 1.0)), uniform(rng, (0.45, 0.85)), stream=i))
+            span = multi and rng.random() < cfg.span_float_prob
+            fig = FigureBlock(kind, uniform(rng, (0.45, 0.8) if span else (0.55, 1.0)), uniform(rng, (0.3, 0.55) if span else (0.45, 0.85)), stream=i, span=span)
+            if rng.random() < cfg.caption_prob:
+                cap = S.caption(kit, rng, "figure", numbers["figure"] + 1, style.text_width if span else None)
+                if made("caption", cap):
+                    numbers["figure"] += 1
+                    fig.caption, fig.number = cap, numbers["figure"]
+            blocks.append(fig)
+        structured = i > 0 and blocks
+        if structured and rng.random() < cfg.table_prob:
+            span = multi and rng.random() < cfg.span_float_prob
+            table = S.table_block(kit, rng, style.text_width if span else None)
+            if made("table", table):
+                table.span = span
+                if rng.random() < cfg.caption_prob:
+                    cap = S.caption(kit, rng, "table", numbers["table"] + 1, style.text_width if span else None)
+                    if made("caption", cap):
+                        numbers["table"] += 1
+                        table.caption, table.number = cap, numbers["table"]
+                blocks.append(table)
+        if structured and rng.random() < cfg.code_prob:
+            code = S.code_block(kit, rng, i)
+            if made("code", code):
+                blocks.append(code)
+        if structured and rng.random() < cfg.list_prob:
+            items = S.list_blocks(kit, rng, text, i)
+            if made("list", items):
+                blocks.extend(items)
+                continue
+        footnote = None
+        if structured and rng.random() < cfg.footnote_prob and len(text.split(" ")) >= 8:
+            numbers["footnote"] += 1
+            mark = S.footnote_marker(numbers["footnote"])
+            words = text.split(" ")
+            cut = 5 + int(rng.integers(len(words) - 6))
+            marked = " ".join(words[: cut + 1]) + mark + (" " + " ".join(words[cut + 1 :]) if cut + 1 < len(words) else "")
+            footnote = S.footnote(kit, rng, mark, i)
+            if made("footnote", footnote) and pool.pick(rng, charset(marked), family=family) is not None:
+                text, units[i], charsets[i] = marked, pieces(marked), charset(marked)
+            else:
+                footnote, numbers["footnote"] = None, numbers["footnote"] - 1
         look = draw_para_look(rng, cfg, style, len(text), len(units[i]))
         face = pool.pick(rng, charsets[i], bold=look["bold"], italic=look["italic"], family=family)
         if face is None:
             raise Rejected("uncovered_codepoint", uncovered_detail(pool, text, i, body))
+        if i == 0 and look["kind"] == "heading" and multi and rng.random() < cfg.span_title_prob:
+            band = "title"  # the title, and the next paragraph as its abstract, across all columns
+            look.update(align="center", size=round(look["size"] * 1.25, 1))
+        elif band == "title" and i == 1 and look["kind"] == "para":
+            band = "abstract"
+            look.update(size=round(style.size * 0.92, 1), align="justify")
+        else:
+            band = None
         pst = ParaStyle(look["kind"], face, look["size"], look["color"], look["align"], look["line_spacing"])
-        blocks.append(TextBlock(i, pst, set_paragraph(units[i], pst, metrics_for(face, pool), style.column_width)))
-    if not any(isinstance(b, TextBlock) for b in blocks):
+        if band is None:
+            blocks.append(TextBlock(i, pst, set_paragraph(units[i], pst, metrics_for(face, pool), style.column_width)))
+        else:
+            inset = ABSTRACT_INSET * style.text_width if band == "abstract" else 0.0
+            lines = set_paragraph(units[i], pst, metrics_for(face, pool), style.text_width - 2 * inset)
+            blocks.append(TextBlock(i, pst, lines, indent=inset, span=True, attrs={band: True}))
+        if footnote is not None:
+            blocks.append(footnote)
+        if structured and rng.random() < cfg.math_prob:
+            formula = S.math_block(kit, rng)
+            if made("math", formula):
+                blocks.append(formula)
+    if not any(isinstance(b, TextBlock) and b.style.kind in ("para", "heading", "list") for b in blocks):
         raise Rejected("empty_text", "no paragraph has visible text")
-    return DocPlan(style, family, blocks)
+    title = next((b for b in blocks if isinstance(b, TextBlock) and b.style.kind == "heading"), None)
+    heads = S.plan_heads(kit, rng, cfg.running_head_prob, cfg.page_number_prob, paragraphs[title.index] if title else "")
+    plan.heads = heads if (heads.head or heads.number_format) else None
+    return plan

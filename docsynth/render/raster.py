@@ -10,6 +10,7 @@ library versions.
 from __future__ import annotations
 
 import io
+import math
 import struct
 import zlib
 
@@ -17,6 +18,7 @@ import numpy as np
 import pymupdf
 
 COLORSPACES = {"L": pymupdf.csGRAY, "RGB": pymupdf.csRGB}
+_mupdf = pymupdf.mupdf
 WEBP_METHOD = 2  # Pillow's speed/size trade-off (0 fastest, 6 smallest)
 PNG_LEVEL = 2  # zlib level of the PNG writer
 
@@ -32,6 +34,28 @@ def rasterize(page: pymupdf.Page | pymupdf.DisplayList, dpi: int, mode: str) -> 
     else:
         pix = page.get_pixmap(dpi=dpi, colorspace=COLORSPACES[mode], alpha=False)
     return pixmap_array(pix)
+
+
+def raster_size(width: float, height: float, dpi: int) -> tuple[int, int]:
+    """(W, H) pixels of a page raster: MuPDF rounds the scaled page outwards (0.001 tolerance)."""
+    z = dpi / 72.0
+    return math.ceil(width * z - 1e-3), math.ceil(height * z - 1e-3)
+
+
+def rasterize_affine(dlist: pymupdf.DisplayList, dpi: int, mode: str, affine: np.ndarray) -> np.ndarray:
+    """The page drawn through `affine` (3x3, in page pixels: a scan's rotation and shear) onto the pixel
+    grid `rasterize` gives, paper white where the page is not: MuPDF draws the vectors transformed, so
+    nothing is resampled."""
+    zoom = dpi / 72.0
+    a = affine
+    m = pymupdf.Matrix(zoom, 0, 0, zoom, 0, 0) * pymupdf.Matrix(a[0, 0], a[1, 0], a[0, 1], a[1, 1], a[0, 2], a[1, 2])
+    irect = _mupdf.fz_round_rect(_mupdf.fz_transform_rect(_mupdf.fz_bound_display_list(dlist.this), _mupdf.FzMatrix(zoom, 0, 0, zoom, 0, 0)))
+    pix = _mupdf.fz_new_pixmap_with_bbox(COLORSPACES[mode].this, irect, _mupdf.FzSeparations(), 0)
+    _mupdf.fz_clear_pixmap_with_value(pix, 0xFF)
+    dev = _mupdf.fz_new_draw_device(_mupdf.FzMatrix(m.a, m.b, m.c, m.d, m.e, m.f), pix)
+    _mupdf.fz_run_display_list(dlist.this, dev, _mupdf.FzMatrix(), _mupdf.FzRect(_mupdf.FzRect.Fixed_INFINITE), _mupdf.FzCookie())
+    _mupdf.fz_close_device(dev)
+    return pixmap_array(pymupdf.Pixmap("raw", pix))
 
 
 def pixmap_array(pix: pymupdf.Pixmap) -> np.ndarray:

@@ -10,10 +10,12 @@ from docsynth import config as C
 from docsynth.doc import Document, Page
 from docsynth.fonts import FontPool
 from docsynth.render import pdf
+from docsynth.render.degrade import degrade, draw_warp, warp_elements
 from docsynth.render.figures import figure_pixels
 from docsynth.render.layout import PagePlan, flow
 from docsynth.render.plan import DocPlan, Rejected, plan_document
-from docsynth.render.raster import rasterize
+from docsynth.render.structure import place_heads
+from docsynth.render.raster import raster_size, rasterize, rasterize_affine
 from docsynth.render.verify import verify_page
 from docsynth.steps import ShardContext, Step
 
@@ -65,8 +67,14 @@ class Render(Step):
             return None
         try:
             with ctx.timer("render.layout"):
-                plan = plan_document(doc.paragraphs, self.cfg.layout, pool, ctx.rng(doc, "layout"))
-                pages = flow(plan.style, plan.blocks)
+                plan = plan_document(doc.paragraphs, self.cfg.layout, pool, ctx.rng(doc, "layout"), doc.meta.get("locale"))
+                heads = plan.heads
+                pages = flow(plan.style, plan.blocks, *(heads.room(heads.head.style if heads.head else None),
+                                                        heads.room(heads.number_style)) if heads else ())
+                if heads:
+                    place_heads(pages, plan.style, heads, pool)
+                for kind, n in plan.skipped.items():
+                    ctx.counters[f"structures_skipped_{kind}"] += n
         except Rejected as e:
             drop(e.reason, e.detail)
             return None
@@ -95,6 +103,16 @@ class Render(Step):
         meta = {**st.meta(), "font_family": plan.family, "locale": doc.meta.get("locale"), "dpi": rcfg.dpi,
                 "mode": rcfg.mode, "num_pages": len(pages), "pages_cut": doc.meta.get("pages_cut", 0),
                 "doc": {k: doc.meta[k] for k in SOURCE_FIELDS if k in doc.meta}}  # fmt: skip
+        rng = ctx.rng(doc, "degrade", i)
+        warp = None
+        if rng.random() < self.cfg.degrade.prob:
+            warp = draw_warp(rng, self.cfg.degrade, *raster_size(st.width, st.height, rcfg.dpi))
         with ctx.timer("render.raster"):
-            image = rasterize(dlist, rcfg.dpi, rcfg.mode)
+            image = rasterize(dlist, rcfg.dpi, rcfg.mode) if warp is None else rasterize_affine(dlist, rcfg.dpi, rcfg.mode, warp.affine)
+        meta["degradations"] = []
+        if warp is not None:
+            with ctx.timer("render.degrade"):
+                image, meta["degradations"] = degrade(image, rng, self.cfg.degrade, rcfg.dpi, warp)
+                warp_elements(pp.elements, warp.homography, image.shape[1] / st.width, image.shape[0] / st.height, st.width, st.height)
+            ctx.counters["pages_degraded"] += 1
         return Page(doc.source, doc.docid, i, st.width, st.height, elements=pp.elements, image=image, meta=meta)

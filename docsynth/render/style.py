@@ -31,9 +31,13 @@ class DocStyle:
     color: RGB  # body colour
 
     @property
+    def text_width(self) -> float:
+        """All columns and their gaps: the width of a block that spans them."""
+        return self.width - self.margins[0] - self.margins[2]
+
+    @property
     def column_width(self) -> float:
-        inner = self.width - self.margins[0] - self.margins[2]
-        return (inner - self.gap * (self.columns - 1)) / self.columns
+        return (self.text_width - self.gap * (self.columns - 1)) / self.columns
 
     def column_x(self, col: int) -> float:
         return self.margins[0] + col * (self.column_width + self.gap)

@@ -39,8 +39,10 @@ def render(docs, cfg: C.PipelineConfig | None = None, seed: int = 0):
 
 
 def config(**layout) -> C.PipelineConfig:
+    """Layout knobs by name; `render_*` and `degrade_*` go to those sections (no degraded pages unless asked)."""
     render_kw = {k[7:]: layout.pop(k) for k in list(layout) if k.startswith("render_")}
-    return C.PipelineConfig(layout=C.LayoutConfig(**layout), render=C.RenderConfig(**render_kw))
+    degrade_kw = {"prob": 0.0} | {k[8:]: layout.pop(k) for k in list(layout) if k.startswith("degrade_")}
+    return C.PipelineConfig(layout=C.LayoutConfig(**layout), render=C.RenderConfig(**render_kw), degrade=C.DegradeConfig(**degrade_kw))
 
 
 def words_of(page):
@@ -58,11 +60,17 @@ def _box_mask(boxes, shape, sx: float, sy: float) -> np.ndarray:
     return mask
 
 
-def dark_pixels(page, threshold: int = 128) -> tuple[int, int, int]:
-    """(dark pixels in word boxes, dark pixels outside figure boxes, dark pixels in all) of a page raster."""
-    grey = page.image if page.image.ndim == 2 else page.image.mean(axis=2)
+INK_TYPES = ("table", "math")  # drawn ink that is no glyph: a table's rules, a formula's outlines
+
+
+def dark_pixels(page, threshold: int = 128, grey=None) -> tuple[int, int, int]:
+    """(dark pixels in word boxes or rule/formula boxes, dark pixels outside figure boxes, dark pixels in all)
+    of a page raster (or of `grey`, the page filtered)."""
+    if grey is None:
+        grey = page.image if page.image.ndim == 2 else page.image.mean(axis=2)
     sx, sy = grey.shape[1] / page.width, grey.shape[0] / page.height
-    words = _box_mask([w.bbox for w in words_of(page)], grey.shape, sx, sy)
+    boxes = [w.bbox for w in words_of(page)] + [e.bbox for e in page.elements if e.type in INK_TYPES]
+    words = _box_mask(boxes, grey.shape, sx, sy)
     figures = _box_mask([e.bbox for e in page.elements if e.is_image], grey.shape, sx, sy)
     dark = grey < threshold
     return int((dark & words & ~figures).sum()), int((dark & ~figures).sum()), int(dark.sum())

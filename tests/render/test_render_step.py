@@ -13,6 +13,7 @@ from render_helpers import LOCALES, config, dark_pixels, faker_docs, make_doc, r
 from docsynth.doc import box_union
 
 EPS = 1e-6
+NO_MARKS = str.maketrans("", "", "¹²³⁴⁵⁶⁷⁸⁹")  # footnote markers set into a paragraph
 
 
 def test_dark_pixels_lie_inside_word_and_figure_boxes(rendered):
@@ -47,14 +48,22 @@ def test_boxes_are_inside_the_page_and_ordered(rendered):
                 assert 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height, (page.key, el.bbox)
                 if el.is_image:
                     continue
-                assert el.bbox == pytest.approx(box_union(ln.bbox for ln in el.lines))
-                for a, b in zip(el.lines, el.lines[1:]):
-                    assert a.bbox[3] <= b.bbox[1] + EPS  # top to bottom, no overlap
+                if el.type == "table":  # the frame holds its rules; cells are its lines, row-major
+                    assert all(box_union([ln.bbox, el.bbox]) == pytest.approx(el.bbox) for ln in el.lines)
+                    assert [(c["row"], c["col"]) for c in el.attrs["cells"]] == sorted((c["row"], c["col"]) for c in el.attrs["cells"])
+                else:
+                    assert el.bbox == pytest.approx(box_union(ln.bbox for ln in el.lines))
+                    for a, b in zip(el.lines, el.lines[1:]):
+                        assert a.bbox[3] <= b.bbox[1] + EPS  # top to bottom, no overlap
                 for ln in el.lines:
+                    if el.type == "math":  # outlines, no words: the line is the formula's ink box
+                        assert not ln.words and ln.bbox == el.bbox and ln.text == el.text
+                        continue
                     assert ln.bbox == pytest.approx(box_union(w.bbox for w in ln.words))
                     for a, b in zip(ln.words, ln.words[1:]):
                         assert a.bbox[2] <= b.bbox[0] + EPS  # left to right
-                    assert ln.text == " ".join(w.text for w in ln.words)
+                    text = " ".join(ln.text.split()) if el.type == "code" else ln.text  # code keeps its indentation
+                    assert text == " ".join(w.text for w in ln.words)
 
 
 def _rejoin(parts: list[str], source: str) -> str:
@@ -66,19 +75,32 @@ def _rejoin(parts: list[str], source: str) -> str:
 
 
 def test_element_text_is_the_source_paragraph(rendered):
+    """Paragraphs and headings spell their source paragraph (a footnote's marker aside); list items spell
+    the paragraph they were made of, marker aside."""
+    lists = 0
     for k, (pages, _) in enumerate(rendered):
         sources = {d.docid: d.paragraphs for loc in LOCALES for d in faker_docs(loc, 3, seed=k)}
         parts: dict[tuple, list[str]] = {}
+        items: dict[tuple, list[str]] = {}
         for page in sorted(pages, key=lambda p: (p.docid, p.page)):
             for el in page.elements:
-                if not el.is_image:
-                    parts.setdefault((page.docid, el.attrs["paragraph"]), []).append(el.text)
+                if el.type in ("para", "heading"):
+                    parts.setdefault((page.docid, el.attrs["paragraph"]), []).append(el.text.translate(NO_MARKS))
+                elif el.type == "list":  # the marker opens an item's first part
+                    cut = len(el.attrs["marker"]) + 1 if el.attrs["part"] == 0 else 0
+                    assert not cut or el.text.startswith(el.attrs["marker"] + " ")
+                    items.setdefault((page.docid, el.attrs["paragraph"]), []).append(el.text[cut:])
         assert parts
         cut = {p.docid for p in pages if p.meta["pages_cut"]}  # their last kept paragraph may end mid-way
         last = {d: max(i for dd, i in parts if dd == d) for d in cut}
         for (docid, i), texts in parts.items():
             joined = _rejoin(texts, sources[docid][i])
             assert joined == sources[docid][i] or (last.get(docid) == i and sources[docid][i].startswith(joined))
+        for (docid, i), texts in items.items():
+            lists += 1
+            squeeze = lambda t: "".join(t.split())  # noqa: E731  (items split at sentence ends, parts of items at line ends)
+            assert squeeze("".join(texts)) == squeeze(sources[docid][i]) or (docid in cut and squeeze(sources[docid][i]).startswith(squeeze("".join(texts))))
+    assert lists
 
 
 def test_recorded_fonts_cover_their_text(rendered, pool):
@@ -90,10 +112,14 @@ def test_recorded_fonts_cover_their_text(rendered, pool):
                 if el.is_image:
                     assert el.font is None and el.attrs["kind"]
                     continue
+                if el.type == "math":  # drawn as outlines: no font, no text on the page
+                    assert el.font is None and el.attrs["display"]
+                    continue
                 assert set(el.font) == keys and el.font["color"].startswith("#") and len(el.font["color"]) == 7
                 face = faces[el.font["ref"]]
                 assert (face.family, face.style) == (el.font["family"], el.font["style"])
-                assert pool.missing(face, el.text) == []
+                drawn = "".join(c["text"] for c in el.attrs["cells"]) if el.type == "table" else el.text
+                assert pool.missing(face, "".join(drawn.split())) == []
 
 
 def test_page_meta_and_image(rendered):
@@ -122,15 +148,15 @@ import sys; sys.path.insert(0, {tests!r})
 from render_helpers import faker_docs, render, config
 from test_render_step import _fingerprint
 docs = faker_docs("ja_JP", 2, seed=5) + faker_docs("de_DE", 2, seed=5)
-print(_fingerprint(render(docs, config(figure_prob=0.5), seed=5)[0]))
+print(_fingerprint(render(docs, config(figure_prob=0.5, degrade_prob=0.5), seed=5)[0]))
 """
 
 
 def test_same_doc_and_seed_give_identical_pages_in_any_process():
     docs = faker_docs("ja_JP", 2, seed=5) + faker_docs("de_DE", 2, seed=5)
-    first = _fingerprint(render(docs, config(figure_prob=0.5), seed=5)[0])
+    first = _fingerprint(render(docs, config(figure_prob=0.5, degrade_prob=0.5), seed=5)[0])
     render(faker_docs("el_GR", 3, seed=9), seed=9)  # other documents in between change the PDF host's state
-    again = _fingerprint(render(faker_docs("ja_JP", 2, seed=5) + faker_docs("de_DE", 2, seed=5), config(figure_prob=0.5), seed=5)[0])
+    again = _fingerprint(render(faker_docs("ja_JP", 2, seed=5) + faker_docs("de_DE", 2, seed=5), config(figure_prob=0.5, degrade_prob=0.5), seed=5)[0])
     assert first == again
     out = subprocess.run([sys.executable, "-c", DOCS_SCRIPT.format(tests=str(__import__("pathlib").Path(__file__).parent))],
                          capture_output=True, text=True, check=True)  # fmt: skip
