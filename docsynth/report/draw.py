@@ -7,6 +7,7 @@ wide maps a point to `W / width` pixels, times the drawing `scale`.
 from __future__ import annotations
 
 import io
+import json
 from functools import lru_cache
 
 import numpy as np
@@ -98,9 +99,38 @@ def draw_boxes(image: np.ndarray, meta: dict, level: str = "para", scale: float 
         draw.rectangle([x0, y0, x1, y1], fill=(r, g, b, FILL_ALPHA))
         # the outline goes just outside the box, so it never covers the glyphs the box holds
         draw.rectangle([x0 - width, y0 - width, x1 + width, y1 + width], outline=(r, g, b, 255), width=width)
+    if level == "para":  # a table's cells inside its frame
+        r, g, b = type_color("table")
+        for box in cell_boxes(meta):
+            x0, y0, x1, y1 = (v * px for v in box)
+            draw.rectangle([x0, y0, max(x0, x1), max(y0, y1)], outline=(r, g, b, 200), width=1)
     if labels:
         _draw_labels(draw, meta, px, max(9, round(7 * scale)))
     return Image.alpha_composite(im, overlay).convert("RGB")
+
+
+def _attrs(el: dict) -> dict:
+    a = el.get("attrs") or {}
+    return json.loads(a) if isinstance(a, str) else a  # meta.json stores attrs as a JSON object string
+
+
+def cell_boxes(meta: dict) -> list[list[float]]:
+    """The cell boxes of every table on the page, in points."""
+    return [c["bbox"] for el in meta["elements"] if el["type"] == "table" for c in _attrs(el).get("cells", ())]
+
+
+def degradations_text(meta: dict) -> str:
+    """'clean scan', or the degradations applied to the page image with their main parameters."""
+    layout = meta.get("layout") or {}
+    layout = json.loads(layout) if isinstance(layout, str) else layout
+    ops = layout.get("degradations") or []
+    if not ops:
+        return "clean page"
+    parts = []
+    for op in ops:
+        args = ", ".join(f"{k} {v:g}" if isinstance(v, float | int) else k for k, v in op.items() if k != "op" and not isinstance(v, list))
+        parts.append(f"{op['op']} ({args})" if args else op["op"])
+    return "degraded scan: " + "; ".join(parts)
 
 
 def _draw_labels(draw: ImageDraw.ImageDraw, meta: dict, px: float, size: int) -> None:
@@ -126,7 +156,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def header_height(scale: float) -> int:
-    return 3 * _line_h(_title_size(scale)) + PAD
+    return 4 * _line_h(_title_size(scale)) + PAD
 
 
 def _title_size(scale: float) -> int:
@@ -158,7 +188,8 @@ def inspect_figure(
     draw = ImageDraw.Draw(canvas)
     size = _title_size(scale)
     draw.text((PAD, PAD // 2), title, font=label_font(size, bold=True), fill=INK)
-    _draw_legend(draw, meta, (PAD, PAD // 2 + _line_h(size)), size)
+    draw.text((PAD, PAD // 2 + _line_h(size)), degradations_text(meta), font=label_font(size), fill=INK)
+    _draw_legend(draw, meta, (PAD, PAD // 2 + 2 * _line_h(size)), size)
     y = header_height(scale)
     for i, (caption, im) in enumerate(panels):
         x = PAD + i * (left.width + PAD)

@@ -118,16 +118,19 @@ def colours_plot(st: CorpusStats) -> Plot:
 
 
 def layout_plot(st: CorpusStats) -> Plot:
-    names = ("columns", "locale", "page size", "alignment", "element type", "direction", "source", "pages per document")
+    names = ("columns", "locale", "page size", "alignment", "element type", "direction", "source", "pages per document",
+             "scan", "degradation")  # fmt: skip
     pages_per_doc = Counter(f"{n} page{'s' * (n != 1)}" for n in st.docs.values())
-    fig = Figure(figsize=(11.2, 5.6))
+    fig = Figure(figsize=(14.0, 5.6))
     for i, name in enumerate(names):
-        ax = fig.add_subplot(2, 4, i + 1)
-        _bars(ax, pages_per_doc if name == "pages per document" else st.counters.get(name), top=12)
-        ax.set(title=name, xlabel={"element type": "elements", "pages per document": "documents"}.get(name, "pages"))
+        ax = fig.add_subplot(2, 5, i + 1)
+        _bars(ax, pages_per_doc if name == "pages per document" else st.counters.get(name), top=14)
+        xlabel = {"element type": "elements", "pages per document": "documents", "degradation": "degraded pages"}.get(name, "pages")
+        ax.set(title=name, xlabel=xlabel)
     fig.tight_layout()
     return Plot("Layout", "Columns, locale, page size and alignment per page (from `meta.layout`), element types, "
-                "directions, sources and pages per document.", png_uri(fig))  # fmt: skip
+                "directions, sources, pages per document, clean and degraded scans, and the operations on the "
+                "degraded ones (`layout.degradations`).", png_uri(fig))  # fmt: skip
 
 
 def codes_plot(st: CorpusStats) -> Plot:

@@ -116,6 +116,10 @@ class CorpusStats:
                             ("columns", layout.get("columns")), ("locale", layout.get("locale")),
                             ("alignment", layout.get("alignment"))):  # fmt: skip
             self.count(name, "n/a" if value is None else value)
+        ops = [op.get("op", "?") for op in layout.get("degradations") or ()]
+        self.count("scan", "degraded" if ops else "clean")
+        for op in ops:
+            self.count("degradation", op)
         codes = s.codes()  # (h, w, G)
         flat = (codes.reshape(-1, self.G).astype(np.int64) + np.arange(self.G) * self.K).ravel()
         self.codes += np.bincount(flat, minlength=self.G * self.K).reshape(self.G, self.K)
@@ -206,8 +210,14 @@ def summary_text(st: CorpusStats, name: str | None = None) -> str:
         lines.append(f"tokens {f}: {d['total']} in all, per sample mean {d['mean']:.0f}, min {d['min']:.0f}, max {d['max']:.0f}")
     pp = j["per_page"]
     lines.append("per page: " + ", ".join(f"{k} mean {v['mean']:.1f}" for k, v in pp.items() if v["count"]))
-    for counter in ("font", "locale", "columns", "element type"):
+    for counter in ("font", "locale", "columns"):
         lines.append(f"{counter}: {_top(st.counters.get(counter))}")
+    lines.append(f"element types: {_top(st.counters.get('element type'), 16)}")
+    scans = st.counters.get("scan") or Counter()
+    if scans.get("degraded"):
+        ops = st.counters.get("degradation") or Counter()
+        lines.append(f"degraded scans: {scans['degraded'] / sum(scans.values()):.0%} of pages; operations on them: "
+                     + ", ".join(f"{k} {v / scans['degraded']:.0%}" for k, v in ops.most_common()))  # fmt: skip
     heads = j["codes"]["heads"]
     if heads and st.samples:
         used = [h["used_frac"] for h in heads]

@@ -51,3 +51,22 @@ def test_loading_snippets_run(corpus, card, tmp_path):
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_card_lists_element_types_and_degradations(corpus, card):
+    """Element types and scan degradations are counted from the samples themselves."""
+    types, degraded, ops = {}, 0, {}
+    for s in Corpus(corpus).samples():
+        for el in s.meta["elements"]:
+            types[el["type"]] = types.get(el["type"], 0) + 1
+        applied = s.layout["degradations"]
+        degraded += bool(applied)
+        for op in applied:
+            ops[op["op"]] = ops.get(op["op"], 0) + 1
+    line = next(ln for ln in card.splitlines() if ln.startswith("element types: "))
+    assert all(f"{t} " in line for t in types)
+    if degraded:
+        scans = next(ln for ln in card.splitlines() if ln.startswith("degraded scans: "))
+        assert all(f"{op} " in scans for op in ops)
+    else:
+        assert "degraded scans" not in card

@@ -1,3 +1,4 @@
+import json
 import re
 
 import numpy as np
@@ -110,3 +111,19 @@ def test_compact_sequence_collapses_runs_only():
     image = "<image><size><size3><size2></size><image_pad>×6</image>"
     assert out.splitlines() == ["<bos>", image, "<para>a <b> c</para>", "<eos>"]
     assert re.sub(r"<image_pad>×(\d+)", lambda m: "<image_pad>" * int(m.group(1)), out).replace("\n", "") == text
+
+
+def test_table_cells_and_degradations_are_shown():
+    """The inspect header names a page's degradations; a table's cells are outlined inside its frame."""
+    from docsynth.report.draw import cell_boxes, degradations_text, draw_boxes
+
+    meta = {"width": 100.0, "height": 100.0, "layout": json.dumps({"degradations": [{"op": "warp", "rotation_deg": -0.7, "shear": 0.01},
+                                                                                    {"op": "jpeg", "quality": 48}]}),
+            "elements": [{"type": "table", "bbox": [10, 10, 90, 50], "lines": [], "attrs": json.dumps(
+                {"cells": [{"row": 0, "col": 0, "bbox": [20, 20, 40, 30], "text": "a"}]})}]}  # fmt: skip
+    assert cell_boxes(meta) == [[20, 20, 40, 30]]
+    assert degradations_text(meta) == "degraded scan: warp (rotation_deg -0.7, shear 0.01); jpeg (quality 48)"
+    assert degradations_text({"layout": "{}"}) == "clean page"
+    white = np.full((100, 100, 3), 255, np.uint8)
+    drawn = np.asarray(draw_boxes(white, meta, "para", labels=False))
+    assert (drawn[20, 30] != 255).any() and (drawn[25, 30] == drawn[35, 60]).all()  # the cell's top edge; inside stays fill
