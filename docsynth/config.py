@@ -105,6 +105,7 @@ class LayoutConfig:
     list_prob: float = 0.08  # the paragraph set as a list (its sentences the items)
     code_prob: float = 0.05  # a code block before the paragraph
     math_prob: float = 0.1  # a display formula after the paragraph (ground truth: its LaTeX source)
+    inline_math_prob: float = 0.08  # a short formula in Unicode ("where α ≤ 2β², …") ends the paragraph
     caption_prob: float = 0.8  # chance a figure or table gets a caption ("Figure 3: ...")
     footnote_prob: float = 0.05  # a footnote marker in the paragraph, its note at the column foot
     running_head_prob: float = 0.5  # chance a document has a running head on every page
@@ -129,7 +130,7 @@ class LayoutConfig:
         for a in self.alignments:
             _check_choice("layout.alignments", a, ("left", "justify", "center", "right"))
         for name in ("landscape_prob", "heading_prob", "bold_prob", "italic_prob", "color_prob", "figure_prob", "size_jitter",
-                     "table_prob", "list_prob", "code_prob", "math_prob", "caption_prob", "footnote_prob",
+                     "table_prob", "list_prob", "code_prob", "math_prob", "inline_math_prob", "caption_prob", "footnote_prob",
                      "running_head_prob", "page_number_prob", "span_title_prob", "span_float_prob"):  # fmt: skip
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"layout.{name}: must lie in [0, 1]")

@@ -138,6 +138,14 @@ def plan_document(paragraphs: list[str], cfg: LayoutConfig, pool, rng: np.random
             if made("list", items):
                 blocks.extend(items)
                 continue
+        extra = {}
+        if structured and rng.random() < cfg.inline_math_prob and " " in text:
+            formula = S.inline_math(rng)  # the text layer of a typeset paper spells inline math so
+            inline = f"{text} {formula}"
+            if pool.pick(rng, charset(inline), family=family) is not None:
+                text, units[i], charsets[i], extra = inline, pieces(inline), charset(inline), {"inline_math": formula}
+            else:
+                plan.skipped["inline_math"] = plan.skipped.get("inline_math", 0) + 1
         footnote = None
         if structured and rng.random() < cfg.footnote_prob and len(text.split(" ")) >= 8:
             numbers["footnote"] += 1
@@ -148,6 +156,7 @@ def plan_document(paragraphs: list[str], cfg: LayoutConfig, pool, rng: np.random
             footnote = S.footnote(kit, rng, mark, i)
             if made("footnote", footnote) and pool.pick(rng, charset(marked), family=family) is not None:
                 text, units[i], charsets[i] = marked, pieces(marked), charset(marked)
+                extra["footnote"] = mark
             else:
                 footnote, numbers["footnote"] = None, numbers["footnote"] - 1
         look = draw_para_look(rng, cfg, style, len(text), len(units[i]))
@@ -164,11 +173,11 @@ def plan_document(paragraphs: list[str], cfg: LayoutConfig, pool, rng: np.random
             band = None
         pst = ParaStyle(look["kind"], face, look["size"], look["color"], look["align"], look["line_spacing"])
         if band is None:
-            blocks.append(TextBlock(i, pst, set_paragraph(units[i], pst, metrics_for(face, pool), style.column_width)))
+            blocks.append(TextBlock(i, pst, set_paragraph(units[i], pst, metrics_for(face, pool), style.column_width), attrs=extra))
         else:
             inset = ABSTRACT_INSET * style.text_width if band == "abstract" else 0.0
             lines = set_paragraph(units[i], pst, metrics_for(face, pool), style.text_width - 2 * inset)
-            blocks.append(TextBlock(i, pst, lines, indent=inset, span=True, attrs={band: True}))
+            blocks.append(TextBlock(i, pst, lines, indent=inset, span=True, attrs={band: True, **extra}))
         if footnote is not None:
             blocks.append(footnote)
         if structured and rng.random() < cfg.math_prob:

@@ -426,6 +426,29 @@ def chunks_latex(chunks: list[tuple[str, str]]) -> str:
     return out
 
 
+UNI_VARS = ("x", "y", "n", "k", "t", "α", "β", "γ", "λ", "μ", "σ", "θ", "ε")
+UNI_SUP = "²³ⁿ"
+UNI_SUB = "ᵢⱼ₀₁₂"
+UNI_REL = ("=", "≤", "≥", "≈", "≠", "<", ">", "∈")
+UNI_OP = ("+", "−", "·", "×")
+INLINE_LEAD = ("where", "with", "for", "so that", "i.e.")
+
+
+def inline_math(rng) -> str:
+    """A short inline formula spelled in Unicode, as the text layer of a typeset paper spells it
+    ("where α ≤ 2β², …"): the arXiv path reads inline math this way, so both sources agree."""
+    pick = lambda seq: seq[int(rng.integers(len(seq)))]  # noqa: E731
+
+    def term() -> str:
+        t = (str(int(rng.integers(2, 10))) if rng.random() < 0.3 else "") + pick(UNI_VARS)
+        r = rng.random()
+        return t + pick(UNI_SUP) if r < 0.3 else t + pick(UNI_SUB) if r < 0.55 else t
+
+    lhs = term()
+    rhs = term() + "".join(f" {pick(UNI_OP)} {term()}" for _ in range(int(rng.integers(0, 3))))
+    return f"{pick(INLINE_LEAD)} {lhs} {pick(UNI_REL)} {rhs}."
+
+
 def latex_formula(rng) -> str:
     return chunks_latex(formula_chunks(rng))
 

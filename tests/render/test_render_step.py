@@ -13,7 +13,6 @@ from render_helpers import LOCALES, config, dark_pixels, faker_docs, make_doc, r
 from docsynth.doc import box_union
 
 EPS = 1e-6
-NO_MARKS = str.maketrans("", "", "¹²³⁴⁵⁶⁷⁸⁹")  # footnote markers set into a paragraph
 
 
 def test_dark_pixels_lie_inside_word_and_figure_boxes(rendered):
@@ -82,10 +81,14 @@ def test_element_text_is_the_source_paragraph(rendered):
         sources = {d.docid: d.paragraphs for loc in LOCALES for d in faker_docs(loc, 3, seed=k)}
         parts: dict[tuple, list[str]] = {}
         items: dict[tuple, list[str]] = {}
+        inline: dict[tuple, str] = {}
         for page in sorted(pages, key=lambda p: (p.docid, p.page)):
             for el in page.elements:
                 if el.type in ("para", "heading"):
-                    parts.setdefault((page.docid, el.attrs["paragraph"]), []).append(el.text.translate(NO_MARKS))
+                    mark = el.attrs.get("footnote")  # a footnote's marker set into the paragraph
+                    parts.setdefault((page.docid, el.attrs["paragraph"]), []).append(el.text.replace(mark, "", 1) if mark else el.text)
+                    if "inline_math" in el.attrs:  # a generated formula closes the paragraph
+                        inline[(page.docid, el.attrs["paragraph"])] = " " + el.attrs["inline_math"]
                 elif el.type == "list":  # the marker opens an item's first part
                     cut = len(el.attrs["marker"]) + 1 if el.attrs["part"] == 0 else 0
                     assert not cut or el.text.startswith(el.attrs["marker"] + " ")
@@ -94,8 +97,9 @@ def test_element_text_is_the_source_paragraph(rendered):
         cut = {p.docid for p in pages if p.meta["pages_cut"]}  # their last kept paragraph may end mid-way
         last = {d: max(i for dd, i in parts if dd == d) for d in cut}
         for (docid, i), texts in parts.items():
-            joined = _rejoin(texts, sources[docid][i])
-            assert joined == sources[docid][i] or (last.get(docid) == i and sources[docid][i].startswith(joined))
+            source = sources[docid][i] + inline.get((docid, i), "")
+            joined = _rejoin(texts, source)
+            assert joined == source or (last.get(docid) == i and source.startswith(joined))
         for (docid, i), texts in items.items():
             lists += 1
             squeeze = lambda t: "".join(t.split())  # noqa: E731  (items split at sentence ends, parts of items at line ends)
