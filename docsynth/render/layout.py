@@ -281,16 +281,16 @@ class Flow:
         need = st.ascent + st.descent
         if keep_with:
             need += (len(block.lines) - 1) * st.line_step + keep_with
-        if not self.at_top and self.y + self.gap(block) + need > self.floor + EPS:
-            self.next_column()
+        while not self.at_top and self.y + self.gap(block) + need > self.floor + EPS:
+            self.next_column()  # (a new page may open with floats: then maybe once more)
         segment: list[tuple[Line, bool]] = []
         part, baseline = 0, self.y + self.gap(block) + st.ascent
         for k, ln in enumerate(block.lines):
             if segment and baseline + st.descent > self.floor + EPS:
                 self._emit(block, segment, part, continues=True)
                 segment, part = [], part + 1
-                self.next_column()
-                baseline = self.top + st.ascent
+                self.next_column()  # (which may open a page with floats: carry on below them)
+                baseline = self.y + (0.0 if self.at_top else self.para_gap) + st.ascent
             segment.append((self._line(ln, baseline, st, block.indent, block.marker if k == 0 else None), ln.space_after))
             self.y = baseline + st.descent
             baseline += st.line_step
@@ -345,7 +345,7 @@ class Flow:
 
     def _room(self, height: float) -> float:
         """Move on when `height` does not fit the column's rest; the y where it goes."""
-        if not self.fits(height):
+        while not self.fits(height):
             self.next_column()
         return self.y + self.gap()
 
@@ -359,10 +359,10 @@ class Flow:
         w = block.scale * self.width()
         h = min(w * block.aspect, FIGURE_MAX_HEIGHT * (self.bottom - self.page_top))
         room = self.floor - self.y - self.gap() - cap
-        if h > room and not (room >= FIGURE_MIN_SHRINK * h and room >= FIGURE_MIN_POINTS):
+        while h > room and not (room >= FIGURE_MIN_SHRINK * h and room >= FIGURE_MIN_POINTS) and not self.at_top:
             self.next_column()
-            room = self.floor - self.top - cap
-        h = min(h, room)
+            room = self.floor - self.y - self.gap() - cap
+        h = max(min(h, room), 1.0)
         w = h / block.aspect if w * block.aspect > h else w
         x = self.x() + (self.width() - w) / 2
         y = self.y + self.gap()

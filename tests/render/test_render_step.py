@@ -39,9 +39,22 @@ def test_every_page_was_verified_and_kept(rendered):
         assert not [d for d in ctx.drops if d.reason == "verify_mismatch"]
 
 
+def overlaps(page) -> list[tuple]:
+    """Pairs of elements whose boxes overlap by more than a hair (nothing is drawn over anything)."""
+    out = []
+    for k, a in enumerate(page.elements):
+        for b in page.elements[k + 1 :]:
+            w = min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
+            h = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+            if w > 0.5 and h > 0.5:
+                out.append((a.type, a.bbox, b.type, b.bbox))
+    return out
+
+
 def test_boxes_are_inside_the_page_and_ordered(rendered):
     for pages, _ in rendered:
         for page in pages:
+            assert not overlaps(page), (page.key, overlaps(page)[:2])
             for el in page.elements:
                 x0, y0, x1, y1 = el.bbox
                 assert 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height, (page.key, el.bbox)

@@ -33,7 +33,11 @@ def _all(pages, kind):
 
 
 def test_every_structured_type_is_rendered_and_verified(structured):
+    from test_render_step import overlaps
+
     pages, ctx = structured
+    for page in pages:
+        assert not overlaps(page), (page.key, overlaps(page)[:2])
     seen = Counter(e.type for p in pages for e in p.elements)
     print(f"\nelement types: {dict(seen)}; counters: { {k: v for k, v in ctx.counters.items() if 'struct' in k} }")
     assert TYPES <= set(seen)
@@ -258,6 +262,9 @@ def test_titles_abstracts_and_floats_span_the_columns_above_them():
     docs = [d for loc in ("en_US", "de_DE") for d in faker_docs(loc, 6, seed=4)]
     pages, ctx = render(docs, config(columns=(2, 3), span_title_prob=1.0, span_float_prob=0.6, table_prob=0.2), seed=4)
     assert not ctx.drops
+    from test_render_step import overlaps
+
+    assert not [overlaps(p) for p in pages if overlaps(p)]
     kinds = Counter()
     for page in pages:
         cols = page.meta["columns"]
