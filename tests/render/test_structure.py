@@ -278,3 +278,20 @@ def test_titles_abstracts_and_floats_span_the_columns_above_them():
         kinds["wider than a column"] += len(wide)
     print(f"\nspanning blocks: {dict(kinds)}")
     assert kinds["title"] and kinds["abstract"] and kinds["figure"] and kinds["table"] and kinds["wider than a column"]
+
+
+def test_the_default_48_document_corpus_holds_every_type():
+    """At the default knobs, 48 Faker documents (the default source's first 48) hold every type."""
+    from docsynth.sources import get_source
+    from docsynth.steps import ShardContext
+    from docsynth.text import Normalize
+
+    cfg = C.PipelineConfig(num_docs=48, seed=0)
+    src, ctx = get_source(cfg), ShardContext(0, 0)
+    docs = list(Normalize(cfg).run((d for spec in src.plan(cfg) for d in src.read(spec, ctx)), ctx))
+    pages, rctx = render(docs, cfg)
+    seen = Counter(e.type for p in pages for e in p.elements)
+    degraded = sum(bool(p.meta["degradations"]) for p in pages)
+    print(f"\n48 default documents: {len(pages)} pages, {degraded} degraded; {dict(seen)}")
+    assert TYPES <= set(seen) and 0.1 < degraded / len(pages) < 0.4
+    assert rctx.counters["words_matched"] == rctx.counters["words_checked"]
