@@ -173,9 +173,10 @@ class DegradeConfig:
     skew: float = 0.015  # horizontal shear, drawn in [-skew, skew]
     perspective: float = 0.008  # corner displacement, fraction of the page side
     perspective_prob: float = 0.3  # share of degraded pages that get a perspective on top of rotation and shear
-    blur: tuple[float, float] = (0.3, 1.0)  # box-blur radius in pixels at 72 dpi (scaled with the dpi)
-    noise: tuple[float, float] = (2.0, 10.0)  # Gaussian noise std (grey levels)
-    jpeg: tuple[int, int] = (30, 85)  # JPEG quality range
+    blur: tuple[float, float] = (0.2, 0.6)  # box-blur radius in pixels at 72 dpi (scaled with the dpi); 8 pt text
+    #                                         stays legible at 72 dpi up to ~0.6 (Tesseract, bench/tokenizer.py)
+    noise: tuple[float, float] = (2.0, 8.0)  # noise std (grey levels)
+    jpeg: tuple[int, int] = (40, 90)  # JPEG quality range
     contrast: tuple[float, float] = (0.8, 1.1)
     brightness: tuple[float, float] = (-20.0, 15.0)  # grey levels
     op_prob: float = 0.5  # chance of each photometric operation on a degraded page

@@ -153,7 +153,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator, cfg: DegradeConfig, dpi: 
     nb = len(out.getbands())
     on = [rng.random() < cfg.op_prob for _ in range(6)]  # ink, texture, contrast, blur, noise, jpeg
     if on[0] and rng.random() < 0.5:  # ink spreads into the paper: a darkened blur under the ink
-        r, gain = rng.uniform(0.5, 1.0) * k, rng.uniform(1.1, 1.5)
+        r, gain = rng.uniform(0.3, 0.7) * k, rng.uniform(1.1, 1.4)
         spread = out.filter(ImageFilter.BoxBlur(r)).point(_affine(gain, 255 * (1 - gain), nb))
         out = ImageChops.darker(out, spread)
         ops.append({"op": "ink_bleed", "radius_px": _r(r, 3), "gain": _r(gain, 3)})

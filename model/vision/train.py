@@ -280,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--channels", type=int, default=1, choices=(1, 3))
     ap.add_argument("--quantizer", default="fsq", choices=("fsq", "vq"))
     ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--patch", type=int, default=8, help="pixels per patch side (a power of two): one code row per patch")
+    ap.add_argument("--widths", default=None, help="conv widths, one stride-2 stage each, log2(patch) of them (default: 16,48,128 for patch 8, "
+                    "16,32,64,128 for 16, 16,32,64,128,192 for 32)")  # fmt: skip
+    ap.add_argument("--latent", type=int, default=128, help="latent width per patch, before the heads")
+    ap.add_argument("--levels", default="8,8,4,4", help="FSQ levels per head dimension (K = their product)")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128)
@@ -300,13 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    widths = args.widths or {8: "16,48,128", 16: "16,32,64,128", 32: "16,32,64,128,192"}.get(args.patch, "")
     cfg = VisionTokenizerConfig(
-        channels=args.channels, quantizer=args.quantizer, heads=args.heads
-    )
+        channels=args.channels, quantizer=args.quantizer, heads=args.heads, patch=args.patch,
+        widths=tuple(int(v) for v in widths.split(",") if v), latent=args.latent,
+        levels=tuple(int(v) for v in args.levels.split(",")),
+    )  # fmt: skip
     init_state = None
     if args.init:
         start = VisionTokenizer.load(args.init)
-        for name in ("channels", "quantizer", "heads"):
+        for name in ("channels", "quantizer", "heads", "patch"):
             if getattr(start.cfg, name) != getattr(cfg, name):
                 raise ValueError(
                     f"--init {args.init}: its {name} is {getattr(start.cfg, name)!r}, "
