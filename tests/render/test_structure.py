@@ -1,9 +1,7 @@
 """Structured elements of synthetic pages (tables, lists, code, formulas, captions, footnotes, running
 heads) and degraded scans: every box right by construction, checked against the page."""
 
-import difflib
 import re
-import shutil
 from collections import Counter
 
 import numpy as np
@@ -13,6 +11,8 @@ from render_helpers import config, dark_pixels, faker_docs, render
 
 from docsynth import config as C
 from docsynth.doc import box_union
+from docsynth.model.vision.legibility import available as legibility_available
+from docsynth.model.vision.legibility import legibility
 from docsynth.render.degrade import homography, warp_box, warp_points
 from docsynth.render.structure import latex_formula, outlines
 from docsynth.tables import TABLE_CELL, TABLE_ROW, spell_table
@@ -215,41 +215,23 @@ def test_degradation_config_is_checked():
 # --------------------------------------------------------------------------- Tesseract
 
 
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="the tesseract binary is not installed")
-def test_tesseract_reads_tables_lists_and_code_as_the_ground_truth_says(monkeypatch):
-    """Clean English pages at 3x (216 dpi): per element, Tesseract's words in its box against its words."""
-    pytesseract = pytest.importorskip("pytesseract")
-    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")  # Tesseract's OpenMP threads oversubscribe small machines (20x slower)
+@pytest.mark.skipif(not legibility_available(), reason="the tesseract binary or pytesseract is not installed")
+def test_tesseract_reads_tables_lists_and_code_as_the_ground_truth_says():
+    """Clean English pages at 216 dpi: per element, Tesseract's words in its box against its words."""
     docs = faker_docs("en_US", 3, seed=13)
     pages, _ = render(docs, config(**(RICH | {"table_prob": 0.5, "code_prob": 0.4}), render_dpi=216, render_mode="L", max_pages=1), seed=13)
     got = total = 0
     kinds: Counter = Counter()
     for page in pages:
-        data = pytesseract.image_to_data(Image.fromarray(page.image), config="--psm 3", output_type=pytesseract.Output.DICT)
-        s = page.image.shape[1] / page.width
-        ocr = [(data["text"][k], (data["left"][k] + data["width"][k] / 2) / s, (data["top"][k] + data["height"][k] / 2) / s,
-                (data["block_num"][k], data["par_num"][k], data["line_num"][k], data["left"][k]))
-               for k in range(len(data["text"])) if data["text"][k].strip()]  # fmt: skip
+        regions = []
         for el in page.elements:
             if el.is_image or el.type == "math":
                 continue
-            x0, y0, x1, y1 = el.bbox
-            words = [w for w in ocr if x0 <= w[1] <= x1 and y0 <= w[2] <= y1]
-            if el.type == "table":  # rows top to bottom, cells left to right
-                words.sort(key=lambda w: (round(w[2] / 4), w[1]))
-                truth = " ".join(c["text"] for c in el.attrs["cells"])
-            else:
-                words.sort(key=lambda w: w[3])
-                truth = " ".join(w.text for ln in el.lines for w in ln.words)
-            seen = _squeeze(" ".join(w[0] for w in words))
-            m = difflib.SequenceMatcher(None, _squeeze(truth), seen, autojunk=False)
-            got += sum(b.size for b in m.get_matching_blocks())
-            total += len(_squeeze(truth))
+            words = [c["text"] for c in el.attrs["cells"]] if el.type == "table" else [w.text for ln in el.lines for w in ln.words]
+            regions.append((el.bbox, " ".join(words)))
             kinds[el.type] += 1
+        g, t = legibility(page.image, page.width, regions, upscale=1.0)
+        got, total = got + g, total + t
     print(f"\ntesseract on clean structured pages: character similarity {got / total:.4f} over {total} characters; {dict(kinds)}")
     assert {"table", "list", "code"} <= set(kinds)
     assert got / total >= 0.97
