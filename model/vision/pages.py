@@ -247,8 +247,9 @@ def synthetic_pages(
         n += 1
 
 
-def rendered_pages(seed: int, *, rgb: bool = False, limit: int | None = None, dpi: int = 72):
-    """Pages made by docsynth's own synth renderer (Faker text, randomized layouts), as uint8 arrays.
+def rendered_pages(seed: int, *, rgb: bool = False, limit: int | None = None, dpi: int = 72, word_masks: bool = False):
+    """Pages made by docsynth's own synth renderer (Faker text, randomized layouts), as uint8 arrays;
+    with `word_masks`, (page, mask) pairs: the mask (H, W) uint8 is 1 inside the page's word boxes.
 
     This is the distribution the pipeline encodes; `seed` picks the document stream, so two
     different seeds give disjoint pages (held-out evaluation uses a far-away seed).
@@ -268,4 +269,17 @@ def rendered_pages(seed: int, *, rgb: bool = False, limit: int | None = None, dp
     for n, page in enumerate(Render(cfg)(Normalize(cfg)(docs, ctx), ctx)):
         if limit is not None and n >= limit:
             return
-        yield page.image
+        yield (page.image, word_mask(page)) if word_masks else page.image
+
+
+def word_mask(page) -> np.ndarray:
+    """(H, W) uint8: 1 inside the page's word boxes (mapped to its pixels, rounded outwards)."""
+    H, W = page.image.shape[:2]
+    sx, sy = W / page.width, H / page.height
+    mask = np.zeros((H, W), dtype=np.uint8)
+    for el in page.elements:
+        for ln in el.lines:
+            for w in ln.words:
+                x0, y0, x1, y1 = w.bbox
+                mask[max(int(y0 * sy), 0) : min(int(np.ceil(y1 * sy)), H), max(int(x0 * sx), 0) : min(int(np.ceil(x1 * sx)), W)] = 1
+    return mask

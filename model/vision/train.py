@@ -38,6 +38,7 @@ class TrainConfig:
     warmup: int = 100  # linear warm-up steps; cosine decay to 10% afterwards
     l1_weight: float = 0.1  # weight of the L1 term beside the MSE
     grad_weight: float = 0.1  # weight of the MSE on image gradients (sharp strokes)
+    text_weight: float = 0.0  # pixels inside word boxes weigh 1 + this in the MSE and L1 (pages with word masks)
     pool_size: int = 192  # pages held in memory to crop from
     refresh: int = 1  # pages replaced in the pool every step
     dead_every: int = 50  # VQ: steps between dead-code replacements
@@ -57,7 +58,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if (
             self.lr <= 0
-            or min(self.warmup, self.l1_weight, self.grad_weight, self.refresh) < 0
+            or min(self.warmup, self.l1_weight, self.grad_weight, self.refresh, self.text_weight) < 0
         ):
             raise ValueError(
                 "lr must be > 0 and warmup, l1_weight, grad_weight, refresh >= 0"
@@ -95,29 +96,34 @@ def to_channels(img: np.ndarray, channels: int) -> np.ndarray:
 
 
 class CropSampler:
-    """A pool of pages refreshed from a stream; draws crops that mostly contain ink."""
+    """A pool of pages refreshed from a stream; draws crops that mostly contain ink. With `masks`, the
+    stream yields (page, word mask) pairs and `batch` returns (crops, mask crops)."""
 
     def __init__(
-        self, pages: Iterator[np.ndarray], channels: int, pool_size: int, seed: int
+        self, pages: Iterator, channels: int, pool_size: int, seed: int, masks: bool = False
     ):
-        self.pages, self.channels = pages, channels
+        self.pages, self.channels, self.masks = pages, channels, masks
         self.rng = np.random.default_rng(seed)
-        self.pool = [to_channels(next(self.pages), channels) for _ in range(pool_size)]
+        self.pool = [self._load(next(self.pages)) for _ in range(pool_size)]
+
+    def _load(self, item) -> np.ndarray:
+        """(channels [+ 1 mask], H, W) float32."""
+        if not self.masks:
+            return to_channels(item, self.channels)
+        img, mask = item
+        return np.concatenate([to_channels(img, self.channels), np.asarray(mask, np.float32)[None]])
 
     def refresh(self, n: int) -> None:
         for _ in range(n):
-            self.pool[int(self.rng.integers(len(self.pool)))] = to_channels(
-                next(self.pages), self.channels
-            )
+            self.pool[int(self.rng.integers(len(self.pool)))] = self._load(next(self.pages))
 
     def _crop(self, page: np.ndarray, size: int) -> np.ndarray:
         _, H, W = page.shape
-        if H < size or W < size:  # pad small pages with white
-            page = np.pad(
-                page,
-                ((0, 0), (0, max(0, size - H)), (0, max(0, size - W))),
-                constant_values=1.0,
-            )
+        if H < size or W < size:  # pad small pages with white (and no words)
+            pad = np.ones((page.shape[0], max(H, size), max(W, size)), dtype=page.dtype)
+            pad[self.channels :] = 0.0
+            pad[:, :H, :W] = page
+            page = pad
             _, H, W = page.shape
         best = None
         for _ in range(4):  # prefer crops with some ink; blank margins teach little
@@ -126,23 +132,28 @@ class CropSampler:
                 int(self.rng.integers(W - size + 1)),
             )
             crop = page[:, y : y + size, x : x + size]
-            if (crop < 0.8).mean() > 0.02:
+            if (crop[: self.channels] < 0.8).mean() > 0.02:
                 return crop
             best = crop
         return best
 
-    def batch(self, n: int, size: int) -> torch.Tensor:
+    def batch(self, n: int, size: int):
         picks = self.rng.integers(len(self.pool), size=n)
-        return torch.from_numpy(
-            np.stack([self._crop(self.pool[i], size) for i in picks])
-        )  # (B, C, S, S)
+        x = torch.from_numpy(np.stack([self._crop(self.pool[i], size) for i in picks]))  # (B, C[+1], S, S)
+        return (x[:, : self.channels].contiguous(), x[:, self.channels :].contiguous()) if self.masks else x
 
 
 def reconstruction_loss(
-    recon: torch.Tensor, x: torch.Tensor, l1_weight: float, grad_weight: float
+    recon: torch.Tensor, x: torch.Tensor, l1_weight: float, grad_weight: float, weight: torch.Tensor | None = None
 ) -> torch.Tensor:
+    """MSE + L1 (weighted per pixel by `weight` (B, 1, H, W) when given: text counts more) + the MSE of
+    the image gradients (sharp strokes)."""
     # MSE leads: with sparse ink a strong L1 term makes a blank white page a deep local minimum
-    loss = F.mse_loss(recon, x) + l1_weight * F.l1_loss(recon, x)
+    if weight is None:
+        loss = F.mse_loss(recon, x) + l1_weight * F.l1_loss(recon, x)
+    else:
+        w = weight.expand_as(x)
+        loss = ((recon - x) ** 2 * w).sum() / w.sum() + l1_weight * ((recon - x).abs() * w).sum() / w.sum()
     if grad_weight:
         dx = lambda t: t[..., :, 1:] - t[..., :, :-1]
         dy = lambda t: t[..., 1:, :] - t[..., :-1, :]
@@ -219,7 +230,7 @@ def train_tokenizer(
     if images is None:
         images = synthetic_pages(seed, PageGenConfig())
     stream = image_folder(images) if isinstance(images, (str, Path)) else iter(images)
-    sampler = CropSampler(stream, cfg.channels, tc.pool_size, seed)
+    sampler = CropSampler(stream, cfg.channels, tc.pool_size, seed, masks=tc.text_weight > 0)
     model = MultiHeadAutoencoder(cfg).train()
     if init_state is not None:
         model.load_state_dict(init_state)  # copies into the fp32 parameters whatever the stored dtype
@@ -230,9 +241,10 @@ def train_tokenizer(
     for step in range(tc.steps):
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, tc)
-        x = sampler.batch(tc.batch_size, tc.crop)  # (B, C, S, S)
+        x = sampler.batch(tc.batch_size, tc.crop)  # (B, C, S, S), and (B, 1, S, S) word masks
+        x, weight = (x[0], 1.0 + tc.text_weight * x[1]) if isinstance(x, tuple) else (x, None)
         recon, _, aux = model(x)
-        loss = reconstruction_loss(recon, x, tc.l1_weight, tc.grad_weight) + aux
+        loss = reconstruction_loss(recon, x, tc.l1_weight, tc.grad_weight, weight) + aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -285,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                     "16,32,64,128 for 16, 16,32,64,128,192 for 32)")  # fmt: skip
     ap.add_argument("--latent", type=int, default=128, help="latent width per patch, before the heads")
     ap.add_argument("--levels", default="8,8,4,4", help="FSQ levels per head dimension (K = their product)")
+    ap.add_argument("--text-weight", type=float, default=0.0,
+                    help="pixels inside word boxes weigh 1 + this in the loss (needs --data render: it knows the boxes)")  # fmt: skip
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128)
@@ -327,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         crop=args.crop,
         lr=args.lr,
         pool_size=args.pool_size,
+        text_weight=args.text_weight,
         log_every=50,
         save_every=100,
     )
@@ -344,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         "data": args.image_dir or f"docsynth.model.vision.pages.{pages.__name__}(seed)",
         "heldout_data": f"{pages.__name__}({10**6 + args.seed}, rgb={rgb}), {args.eval_pages} full pages",
     }
-    images = args.image_dir or (pages(args.seed, rgb=rgb) if args.data == "render" else None)
+    if args.text_weight and (args.image_dir or args.data != "render"):
+        raise ValueError("--text-weight needs --data render (word boxes come with the renderer's pages)")
+    images = args.image_dir or (pages(args.seed, rgb=rgb, word_masks=args.text_weight > 0) if args.data == "render" else None)
     train_tokenizer(
         cfg,
         images,

@@ -270,3 +270,26 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path):
     tok, _ = train_tokenizer(cfg, iter(tiles), seed=0, train=tc, log=lambda s: None, init_state=start)
     for k, v in tok.model.state_dict().items():
         torch.testing.assert_close(v, start[k], atol=1e-6, rtol=0, msg=k)
+
+
+def test_text_weighted_loss_and_masked_crops():
+    """Word masks travel with their crops, and pixels inside word boxes weigh more in the loss."""
+    from docsynth.model.vision.train import CropSampler, reconstruction_loss
+
+    page = np.full((40, 40), 255, np.uint8)
+    page[10:20, 5:35] = 0  # a "word" of ink
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:20, 5:35] = 1
+    sampler = CropSampler(iter([(page, mask)] * 4), channels=1, pool_size=2, seed=0, masks=True)
+    x, m = sampler.batch(3, 16)
+    assert x.shape == m.shape == (3, 1, 16, 16)
+    assert torch.equal(m.bool(), x < 0.5)  # the mask crop sits exactly on the ink crop
+    target = torch.rand(2, 1, 8, 8)
+    recon = target.clone()
+    recon[..., :4, :] += 0.2  # an error only in the top half
+    top = torch.zeros(2, 1, 8, 8)
+    top[..., :4, :] = 1
+    plain = reconstruction_loss(recon, target, 0.1, 0.0)
+    assert reconstruction_loss(recon, target, 0.1, 0.0, torch.ones_like(top)) == pytest.approx(float(plain))
+    assert reconstruction_loss(recon, target, 0.1, 0.0, 1 + 4 * top) > plain  # the error lies where the text is
+    assert reconstruction_loss(recon, target, 0.1, 0.0, 1 + 4 * (1 - top)) < plain
