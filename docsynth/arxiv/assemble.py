@@ -3,7 +3,7 @@ page margin, such as arXiv's identifier, last)."""
 
 from __future__ import annotations
 
-from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, find_figures, in_figure, split_labels
+from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, drawn_tables, find_figures, in_figure, split_labels
 from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, mat_inv
 from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, assign_rows, body_size, fragments, reading_order
 from docsynth.arxiv.paragraphs import build_elements, text_element
@@ -71,7 +71,8 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     words = on_page(words, width, height)
     rotated = {a: ws for a, ws in rotated.items() if ws}
     figures = find_figures(images, paths, words, width, height)
-    text_words, figures = split_labels(words, figures, body_size(words))
+    body = body_size(words)
+    text_words, figures = split_labels(words, figures, body, drawn_tables(paths, words, body))
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     for e in rotated_elements(rotated, granularity):
         if _on(e, width, height):

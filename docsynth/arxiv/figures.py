@@ -19,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docsynth.arxiv.geometry import Box, area, center_inside, clip
-from docsynth.arxiv.layout import assign_rows, fragments
+from docsynth.arxiv.layout import assign_rows, body_size, fragments
 from docsynth.arxiv.words import PWord
 from docsynth.doc import box_union
 
 GAP = 6.0  # points: paths this close belong to one cluster
+RULE_TOL = 2.0  # points: horizontal rules whose ends agree this closely are one table's
 MIN_SIDE = 18.0  # points: smaller clusters are decoration (rules, bullets, boxes around a word)
 MAX_PAGE_FRACTION = 0.85  # a path covering more of the page is a background or frame
 TABLE_WORDS = 8  # a cluster of straight rules around this many words is a table, kept as text
@@ -89,6 +90,8 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
     page_area = width * height
     items = [(b, "image") for b in images] + [(b, k) for b, k in paths if k != "background"]
     items = [(c, k) for b, k in items if (c := clip(b, width, height)) and area(c) < MAX_PAGE_FRACTION * page_area]
+    tables = drawn_tables(paths, words, body_size(words)) if words else []
+    items = [(b, k) for b, k in items if k == "image" or not any(center_inside(b, t, pad=1.0) for t in tables)]  # a table's paths
     if not items:
         return []
     boxes, kinds = _bucket(items)
@@ -110,6 +113,27 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
         kind = "glyph" if all(k == "glyph" for k in gkinds) else kind
         figures.append(Figure(box, kind, len(gkinds) - n_img, n_img, len(inside)))
     return figures
+
+
+def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) -> list[Box]:
+    """Boxes of tables told by their horizontal rules: two or more rules of one extent (ends within
+    RULE_TOL points: booktabs' top, mid and bottom rules, or a grid's) with TABLE_WORDS words or more
+    between the first and the last, none of them a run of prose (rules above a running head and below a
+    page's last line have the page's prose between them). Their rules never join a figure, and their
+    words are never a figure's labels (a table a few points above a figure was read as its labels)."""
+    rows: dict[tuple[int, int], list[Box]] = {}
+    for b, k in paths:
+        if k == "hline" and b[2] - b[0] >= MIN_SIDE:
+            rows.setdefault((round(b[0] / RULE_TOL), round(b[2] / RULE_TOL)), []).append(b)
+    out = []
+    for rules in rows.values():
+        if len(rules) < 2:
+            continue
+        box = (min(r[0] for r in rules), min(r[1] for r in rules), max(r[2] for r in rules), max(r[3] for r in rules))
+        inside = [w for w in words if center_inside(w.bbox, box)]
+        if len(inside) >= TABLE_WORDS and not any(_prose(fragments(inside), body)):
+            out.append(box)
+    return out
 
 
 def _bucket(items: list[tuple[Box, str]]) -> tuple[list[Box], list[list[str]]]:
@@ -148,19 +172,20 @@ def in_figure(w: PWord, f: Figure) -> bool:
     return center_inside(w.bbox, f.bbox, pad=LABEL_PAD * w.size)
 
 
-def split_labels(words: list[PWord], figures: list[Figure], body: float) -> tuple[list[PWord], list[Figure]]:
+def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_out: list[Box] = ()) -> tuple[list[PWord], list[Figure]]:
     """The words outside every figure, and the figures, each grown to hold its labels.
 
     Three passes: words inside a figure or within LABEL_PAD of their size; then, twice, short runs of
     small text (at most LABEL_WORDS words, LABEL_SIZE of the body size) within LABEL_REACH of their
     size (tick labels, then the axis title beyond them). Figures that now touch or nearly touch
     (FIGURE_GAP) side by side merge, when the space between them holds no prose: the boxes and arrows
-    of one diagram, which its labels join. A run of body-size prose is never a label."""
+    of one diagram, which its labels join. A run of body-size prose is never a label, nor a run in one of
+    the `keep_out` boxes (drawn tables)."""
     if not figures:
         return words, figures
     runs = fragments(words)
     label_like = [len(r.words) <= LABEL_WORDS and max(w.size for w in r.words) <= LABEL_SIZE * body for r in runs]
-    prose = _prose(runs, body)
+    prose = [p or any(center_inside(r.bbox, t) for t in keep_out) for p, r in zip(_prose(runs, body), runs)]
     prose_boxes = [r.bbox for r, p in zip(runs, prose) if p]
     figures = [f for f in figures if f.kind != "glyph" or not any(center_inside(b, f.bbox) for b in prose_boxes)]
     if not figures:

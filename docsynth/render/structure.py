@@ -33,6 +33,7 @@ MIN_CODE_SIZE = 5.5
 MAX_ITEMS = 8  # items of a list made of a paragraph
 MIN_ITEM_WORDS = 3  # a shorter "sentence" joins the item before it (cut at an abbreviation)
 TABLE_MAX_HEIGHT = 0.6  # of the column's height
+CELL_PAD = 0.6  # ems of space each side of a cell's text: 1.2 em between columns, as LaTeX's \tabcolsep (6 pt at 10 pt)
 MATH_FONTSETS = ("dejavusans", "dejavuserif", "cm", "stix", "stixsans")
 # Caption labels by language (the locale's first part); others use English.
 LABELS = {
@@ -285,11 +286,11 @@ def table_block(kit: Kit, rng, width: float | None = None) -> TableBlock | None:
     mb, mh = metrics_for(face, kit.pool), metrics_for(head_face, kit.pool)
     # widths in em, then the size that fits the column (fewer columns when even MIN_CELL_SIZE does not)
     while True:
-        col_em = [max(((mh if r < heads else mb).width(rows[r][c] or "") for r in range(len(rows)) if not (group and r == 0)), default=0) + 1.0
+        col_em = [max(((mh if r < heads else mb).width(rows[r][c] or "") for r in range(len(rows)) if not (group and r == 0)), default=0) + 2 * CELL_PAD
                   for c in range(cols)]  # fmt: skip
         if group:
             g0, g1, gtext = group
-            need = mh.width(gtext) + 1.0 - sum(col_em[g0 : g1 + 1])
+            need = mh.width(gtext) + 2 * CELL_PAD - sum(col_em[g0 : g1 + 1])
             if need > 0:
                 col_em[g1] += need
         fit = (width or kit.doc.column_width) / sum(col_em)
@@ -322,7 +323,7 @@ def table_block(kit: Kit, rng, width: float | None = None) -> TableBlock | None:
             is_head = r < heads
             m, s = (mh, hst) if is_head else (mb, st)
             span = (group[1] - group[0] + 1) if (group and r == 0) else 1
-            x0, x1 = xs[c] + 0.5 * size, xs[c + span] - 0.5 * size
+            x0, x1 = xs[c] + CELL_PAD * size, xs[c + span] - CELL_PAD * size
             w = m.width(text) * size
             x = (x0 + x1 - w) / 2 if is_head and (span > 1 or right[c]) else (x1 - w if right[c] else x0)
             words, at = [], x
