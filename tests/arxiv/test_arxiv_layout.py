@@ -442,3 +442,23 @@ def test_a_table_ruled_between_its_rows_keeps_a_wrapped_cell_in_its_row():
     assert table.text.split("\n") == ["1 | mpileaks | no constraints.",
                                       "2 | mpileaks@1.1.2 %intel | built with the Intel compiler, with the debug option.",
                                       "3 | mpileaks =bgq | built for the Blue Gene/Q."]  # fmt: skip
+
+
+def test_a_drawn_table_next_to_a_figure_stays_a_table():
+    """A booktabs table a few points above an embedded image: its rules join no figure and its cells are no
+    figure labels. Rules of one extent with prose between them (a running head's rule and a foot rule) are
+    no table."""
+    from docsynth.arxiv.figures import drawn_tables
+
+    rules = [((200, 100, 400, 100.5), "hline"), ((200, 116, 400, 116.5), "hline"), ((200, 212, 400, 212.5), "hline")]
+    cells = [word(f"c{r}{k}", 210 + 90 * k, 104 + 16 * r, size=8) for r in range(7) for k in range(2)]
+    image = (150, 215, 450, 340)  # 2.5 pt below the bottom rule
+    body = [word(f"p{r}x{k}", 60 + 23 * k, 400 + 12 * r) for r in range(4) for k in range(10)]  # body size 10: cells are small text
+    assert drawn_tables(rules, cells + body, 10.0) == [(200, 100, 400, 212.5)]
+    elements, _ = assemble(cells + body, {}, [image], rules, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox[1] >= 214 and all(not e.text.startswith("c") for e in elements if e.type == "figure")
+    assert sum(e.text.count("c") for e in elements if e.type != "figure") >= 14  # every cell is text
+    page_rules = [((60, 40, 550, 40.5), "hline"), ((60, 760, 550, 760.5), "hline")]
+    prose = [word(f"w{r}x{k}", 60 + 23 * k, 60 + 12 * r) for r in range(20) for k in range(10)]
+    assert drawn_tables(page_rules, prose, 10.0) == []
