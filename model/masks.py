@@ -17,7 +17,9 @@ Strategy B ("block"): text is causal as in A. Every query of an image block occu
 [s, s+n) of a document attends all keys of its document before s and the whole block
 [s, s+n) (bidirectional inside); queries after the block attend causally, so they see it.
 Targets shift by the whole block: a text position p targets the next *text* row of its
-document (the position s-1 just before a block targets s+n, the row after the block).
+document, except the position s-1 just before a block (``</size>``): it has no target (-100),
+the design's NULL (DESIGN §8): what follows it is the block, which is predicted (target block)
+or given (context block), never one row. ``</image>`` at s+n targets the row after it.
 - Target block: its input rows are replaced by ``[image_pad_id] * G`` and each position p in
   [s, s+n) targets its own true row p; it only sees masked inputs of its block, so it never
   sees its own target.
@@ -126,6 +128,9 @@ def make_targets(
     pos = torch.arange(doc_ids.shape[1], device=doc_ids.device).expand_as(doc_ids)
     in_block = block_ids >= 0
     tgt_pos = torch.where(in_block, torch.where(target_block, pos, -1), text_pos)  # (B, L)
+    before = torch.zeros_like(in_block)  # text positions whose next row (same document) opens a block
+    before[:, :-1] = in_block[:, 1:] & ~in_block[:, :-1] & (doc_ids[:, 1:] == doc_ids[:, :-1])
+    tgt_pos = tgt_pos.masked_fill(before, -1)  # the design's NULL
     inputs = tokens.masked_fill(target_block[..., None], image_pad_id)  # (B, L, G)
     return inputs, _gather_rows(tokens, tgt_pos)
 

@@ -114,9 +114,10 @@ def test_block_strategy_worked_example():
     tokens = torch.arange(10).view(1, 10, 1).expand(1, 10, 2) + 10  # row p holds p + 10
     inputs, targets = M.make_targets("block", tokens, doc, blk, tb, PAD_ID)
     assert inputs[0, :, 0].tolist() == [10, 11, 0, 0, 0, 15, 16, 17, 18, 19]
-    # 1 skips the block and targets 5; the written block targets itself; the context block
-    # [7, 9) and 6 before it (its document ends with the block) and padding have no target
-    assert targets[0, :, 0].tolist() == [11, 15, 12, 13, 14, -100, -100, -100, -100, -100]
+    # 1, just before the block (`</size>`), has no target (the design's NULL); the written block
+    # targets itself; 5 (`</image>`) would target the next text row (none in its document); the
+    # context block [7, 9), 6 before it and padding have no target
+    assert targets[0, :, 0].tolist() == [11, -100, 12, 13, 14, -100, -100, -100, -100, -100]
     mask = M.dense_mask("block", doc, blk)[0, 0].int()
     expected = torch.tensor(
         [
@@ -218,3 +219,16 @@ def test_bad_arguments_raise():
         M.make_targets("block", tokens, d, b, torch.tensor([[False, True, False, False]]), PAD_ID)
     with pytest.raises(ValueError, match="doc_ids"):
         M.dense_mask("causal", d.float(), b)
+
+
+@pytest.mark.parametrize("written", [True, False])
+def test_the_row_before_a_block_has_no_target_and_image_end_predicts_the_next_text(written):
+    """DESIGN §8: `</size>` (just before a block) has the design's NULL target, whether the block is
+    written or given; `</image>` predicts the row after it."""
+    doc = torch.zeros(1, 7, dtype=torch.int32)
+    blk = torch.tensor([[-1, -1, 0, 0, -1, -1, -1]], dtype=torch.int32)
+    tb = torch.tensor([[0, 0, written, written, 0, 0, 0]], dtype=torch.bool)
+    tokens = torch.arange(7).view(1, 7, 1).expand(1, 7, 3) + 10
+    _, targets = M.make_targets("block", tokens, doc, blk, tb, PAD_ID)
+    block = [12, 13] if written else [-100, -100]
+    assert targets[0, :, 0].tolist() == [11, -100, *block, 15, 16, -100]
