@@ -302,3 +302,15 @@ def test_triton_inplace_backward_on_cuda():
     assert grad.data_ptr() == z.data_ptr()
     _, ref = value_and_grad(L.dense_soft_target_cross_entropy, logits.cuda().to(torch.bfloat16).float(), targets.cuda())
     torch.testing.assert_close(grad.float(), ref, atol=1e-3, rtol=1e-2)
+
+
+def test_one_code_per_patch_is_plain_cross_entropy():
+    """G = 1 (single-codebook tokenizers): value and gradient equal `F.cross_entropy`, ignored rows too."""
+    logits, _ = make_case(n=9, v=23)
+    ids = torch.randint(0, 23, (9,), generator=torch.Generator().manual_seed(3))
+    ids[4] = -100
+    targets = ids[:, None]  # (N, 1)
+    ours = value_and_grad(L.mixed_target_cross_entropy, logits, targets)
+    ref = value_and_grad(lambda x, t, w, reduction: torch.nn.functional.cross_entropy(x, ids, ignore_index=-100), logits, targets)
+    torch.testing.assert_close(ours, ref, atol=1e-12, rtol=0)
+    assert L.image_loss_floor(1) == 0.0

@@ -226,3 +226,27 @@ def test_bad_arguments_name_the_option(corpus, tmp_path):
     with pytest.raises(ValueError, match="vocab-parallel"):
         docsynth_train("--data", str(corpus), "--out", str(tmp_path), "--vocab-parallel", "--steps", "1", *SMALL)
     assert os.environ.get("WORLD_SIZE", "1") == "1"
+
+
+@pytest.mark.slow
+def test_one_code_per_patch_end_to_end(tmp_path):
+    """G = 1: a one-head tokenizer the test trains, a corpus generated with it, validated, trained on."""
+    from docsynth import cli
+    from docsynth.corpus import Corpus
+
+    ckpt = tmp_path / "g1.pt"
+    assert cli.main(["tokenizer", "train", "vision", "--out", str(ckpt), "--heads", "1", "--steps", "20", "--crop", "32",
+                     "--batch-size", "4", "--pool-size", "4", "--eval-pages", "0"]) == 0  # fmt: skip
+    out = tmp_path / "c"
+    assert cli.main(["generate", "--source", "faker", "--num-docs", "3", "--out", str(out), "--seed", "0",
+                     "--set", f"vision.checkpoint={ckpt}"]) == 0  # fmt: skip
+    assert cli.main(["validate", str(out)]) == 0
+    corpus = Corpus(str(out))
+    assert corpus.vocab.G == 1
+    sample = next(iter(corpus.samples(1)))
+    assert sample.tokens("a").shape[1] == 1 and sample.codes().shape[2] == 1
+    run = tmp_path / "run"
+    docsynth_train("--data", str(out), "--out", str(run), "--steps", "16", "--preset", "cpu-tiny",
+                   "--seq-len", "256", "--batch-size", "2", "--log-every", "100")  # fmt: skip
+    rows = metrics(run)
+    assert sum(r["loss"] for r in rows[-3:]) < sum(r["loss"] for r in rows[:3])
