@@ -520,6 +520,91 @@ class ShardLoader:
         self._next_worker, self.batches = int(state["next_worker"]), int(state["batches"])
 
 
-def make_loader(src, *, vocab=None, storage_options=None, **config) -> ShardLoader:
-    """`make_loader(corpus_dir_or_urls, seq_len=..., batch_size=..., format="A", ...)`: see LoaderConfig."""
+class MixtureLoader:
+    """Rows from several corpora at chosen weights: row k of the run comes from corpus i with
+    probability weights[i], drawn from (seed, k), so the sequence is fixed per seed and a resume at any
+    batch continues it exactly. Each corpus streams through its own `ShardLoader` (one row per draw,
+    its own shard order and state). Batches are the usual dict plus `corpus` (int64 [B]: the index of
+    the corpus each row came from). All corpora must share one vocabulary.
+    """
+
+    def __init__(self, sources: list[tuple[object, float]], cfg: LoaderConfig, *, vocab=None, storage_options=None):
+        if len(sources) < 2:
+            raise ValueError("a mixture needs two corpora or more")
+        weights = np.array([float(w) for _, w in sources], dtype=np.float64)
+        if (weights <= 0).any() or not np.isfinite(weights).all():
+            raise ValueError(f"mixture weights must be positive, got {weights.tolist()}")
+        self.cfg, self.weights, self.names = cfg, weights / weights.sum(), [str(src) for src, _ in sources]
+        one_row = replace(cfg, batch_size=1)
+        self.loaders = [ShardLoader(src, replace(one_row, seed=cfg.seed + 7919 * i), vocab=vocab, storage_options=storage_options)
+                        for i, (src, _) in enumerate(sources)]  # fmt: skip
+        first = self.loaders[0].vocab
+        for name, ld in zip(self.names[1:], self.loaders[1:]):
+            if ld.vocab.to_json() != first.to_json():
+                raise ValueError(f"mixture: {name} has another vocabulary than {self.names[0]} "
+                                 "(G, K, text tokenizer or specials differ); corpora must share one")  # fmt: skip
+        self.vocab = first
+        self.rows, self.batches = 0, 0
+
+    def choice(self, row: int) -> int:
+        """The corpus of row `row` of the run."""
+        return int(np.random.default_rng([self.cfg.seed, 104729, row]).choice(len(self.weights), p=self.weights))
+
+    def __iter__(self):
+        its = [iter(ld) for ld in self.loaders]
+        while True:
+            picked, rows = [], []
+            for _ in range(self.cfg.batch_size):
+                i = self.choice(self.rows)
+                try:
+                    rows.append(next(its[i]))
+                except StopIteration:  # a finite corpus ran out: the mixture ends
+                    return
+                picked.append(i)
+                self.rows += 1
+            batch = {k: torch.cat([r[k] for r in rows]) for k in rows[0] if torch.is_tensor(rows[0][k])}
+            batch["pieces"] = [p for r in rows for p in r["pieces"]]
+            batch["corpus"] = torch.tensor(picked, dtype=torch.long)
+            self.batches += 1
+            yield batch
+
+    @property
+    def stats(self) -> Counter:
+        total = Counter()
+        for ld in self.loaders:
+            total.update(ld.stats)
+        return total
+
+    def state_dict(self) -> dict:
+        return {"version": STATE_VERSION, "mixture": self.names, "weights": self.weights.tolist(), "rows": self.rows,
+                "batches": self.batches, "corpora": [ld.state_dict() for ld in self.loaders]}  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("mixture") is None or len(state["corpora"]) != len(self.loaders):
+            raise ValueError(f"loader state: not a mixture of {len(self.loaders)} corpora")
+        if not np.allclose(state["weights"], self.weights):
+            raise ValueError(f"loader state: saved with weights {state['weights']}, this mixture has {self.weights.tolist()}")
+        for ld, st in zip(self.loaders, state["corpora"]):
+            ld.load_state_dict(st)
+        self.rows, self.batches = int(state["rows"]), int(state["batches"])
+
+
+def parse_mixture(specs: list[str]) -> list[tuple[str, float]]:
+    """`["synth_out:0.7", "arxiv_out:0.3"]` -> [(path, weight)]; a spec without `:W` weighs 1."""
+    out = []
+    for spec in specs:
+        head, sep, tail = spec.rpartition(":")
+        try:
+            out.append((head, float(tail)) if sep and head and "/" not in tail else (spec, 1.0))
+        except ValueError:
+            out.append((spec, 1.0))  # a URL scheme's colon, not a weight
+    return out
+
+
+def make_loader(src, *, vocab=None, storage_options=None, **config) -> ShardLoader | MixtureLoader:
+    """`make_loader(corpus_dir_or_urls, seq_len=..., batch_size=..., format="A", ...)`: see LoaderConfig.
+    `src` may be a list of (corpus, weight) pairs (or of "corpus:weight" strings): a `MixtureLoader`."""
+    if isinstance(src, (list, tuple)) and src and (isinstance(src[0], tuple) or (isinstance(src[0], str) and len(src) > 1)):
+        sources = parse_mixture(list(src)) if isinstance(src[0], str) else list(src)
+        return MixtureLoader(sources, LoaderConfig(**config), vocab=vocab, storage_options=storage_options)
     return ShardLoader(src, LoaderConfig(**config), vocab=vocab, storage_options=storage_options)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 from docsynth.model import parallel
-from docsynth.model.data import make_loader
+from docsynth.model.data import make_loader, parse_mixture
 from docsynth.model.loss import image_loss_floor, mixed_target_cross_entropy
 from docsynth.model.presets import OptimConfig, Preset, get_preset
 from docsynth.model.transformer import ModelConfig, Transformer, attention_mask
@@ -33,7 +33,7 @@ log = logging.getLogger("docsynth.train")
 
 @dataclass(kw_only=True)
 class TrainConfig:
-    data: str  # corpus folder (vocab.json, .docsynth/index.json, data/*.tar) or its URL
+    data: str | list[str]  # corpus folder (vocab.json, .docsynth/index.json, data/*.tar) or its URL; several "corpus:weight": a mixture
     out: str  # run folder: metrics.jsonl, ckpt-XXXXX.pt, latest.pt
     preset: str = "cpu-tiny"  # a name in presets.PRESETS
     steps: int = 100  # optimiser steps in total (a resumed run counts the steps before it)
@@ -75,7 +75,10 @@ def train(cfg: TrainConfig) -> dict:
     if d.device.type == "cuda":
         torch.set_float32_matmul_precision("high")
 
-    loader = make_loader(cfg.data, seq_len=preset.seq_len, batch_size=preset.batch_size, format=cfg.format,
+    data = cfg.data
+    if isinstance(data, (list, tuple)) and len(data) == 1:  # one corpus (a weight on it means nothing)
+        data = parse_mixture(list(data))[0][0]
+    loader = make_loader(data, seq_len=preset.seq_len, batch_size=preset.batch_size, format=cfg.format,
                          direction_mix=cfg.direction_mix, strategy=cfg.mask, seed=cfg.seed, rank=d.rank,
                          world_size=d.world_size, num_workers=preset.num_workers,
                          shuffle_buffer=preset.shuffle_buffer, storage_options=cfg.storage_options)  # fmt: skip

@@ -7,7 +7,9 @@ from docsynth.commands._common import add_storage_option
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train the reference transformer on a corpus (Strategy A or B)")
-    p.add_argument("--data", required=True, help="corpus folder or URL (vocab.json, .docsynth/index.json, data/*.tar)")
+    p.add_argument("--data", required=True, action="append",
+                   help="corpus folder or URL (vocab.json, .docsynth/index.json, data/*.tar); repeat it with weights for a "
+                        "mixture: --data synth_out:0.7 --data arxiv_out:0.3 (one vocabulary; each batch records each row's corpus)")  # fmt: skip
     p.add_argument("--preset", default="cpu-tiny", help="cpu-tiny | gpu-small (default cpu-tiny)")
     p.add_argument("--steps", type=int, default=100, help="optimiser steps in total (default 100)")
     p.add_argument("--out", required=True, help="run folder: metrics.jsonl, ckpt-XXXXX.pt, latest.pt")

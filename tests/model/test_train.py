@@ -250,3 +250,17 @@ def test_one_code_per_patch_end_to_end(tmp_path):
                    "--seq-len", "256", "--batch-size", "2", "--log-every", "100")  # fmt: skip
     rows = metrics(run)
     assert sum(r["loss"] for r in rows[-3:]) < sum(r["loss"] for r in rows[:3])
+
+
+def test_trains_on_a_mixture_and_resumes(tmp_path):
+    """`--data A:0.7 --data B:0.3`: rows from both corpora; a resumed run continues the mixture."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_corpus(a, shards=2, per_shard=6, seed=1, page_hw=((4, 9), (4, 9)))
+    write_corpus(b, shards=2, per_shard=6, seed=2, page_hw=((4, 9), (4, 9)))
+    run = tmp_path / "run"
+    mix = ("--data", f"{a}:0.7", "--data", f"{b}:0.3")
+    assert docsynth_train(*mix, "--out", str(run), "--steps", "6", "--ckpt-every", "3", *SMALL) == 0
+    assert docsynth_train(*mix, "--out", str(run), "--steps", "10", "--resume", *SMALL) == 0
+    assert [r["step"] for r in metrics(run)] == list(range(10))
+    (state,) = torch.load(run / "latest.pt", weights_only=False)["loader"]  # one rank
+    assert state["mixture"] == [f"{a}", f"{b}"] and state["rows"] == 10 * 4
