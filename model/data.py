@@ -603,8 +603,7 @@ def parse_mixture(specs: list[str]) -> list[tuple[str, float]]:
 
 def make_loader(src, *, vocab=None, storage_options=None, **config) -> ShardLoader | MixtureLoader:
     """`make_loader(corpus_dir_or_urls, seq_len=..., batch_size=..., format="A", ...)`: see LoaderConfig.
-    `src` may be a list of (corpus, weight) pairs (or of "corpus:weight" strings): a `MixtureLoader`."""
-    if isinstance(src, (list, tuple)) and src and (isinstance(src[0], tuple) or (isinstance(src[0], str) and len(src) > 1)):
-        sources = parse_mixture(list(src)) if isinstance(src[0], str) else list(src)
-        return MixtureLoader(sources, LoaderConfig(**config), vocab=vocab, storage_options=storage_options)
+    `src` may be a list of (corpus, weight) pairs: a `MixtureLoader` (a list of strings is shard URLs)."""
+    if isinstance(src, (list, tuple)) and src and all(isinstance(x, tuple) for x in src):
+        return MixtureLoader(list(src), LoaderConfig(**config), vocab=vocab, storage_options=storage_options)
     return ShardLoader(src, LoaderConfig(**config), vocab=vocab, storage_options=storage_options)

@@ -76,8 +76,9 @@ def train(cfg: TrainConfig) -> dict:
         torch.set_float32_matmul_precision("high")
 
     data = cfg.data
-    if isinstance(data, (list, tuple)) and len(data) == 1:  # one corpus (a weight on it means nothing)
-        data = parse_mixture(list(data))[0][0]
+    if isinstance(data, (list, tuple)):  # --data given once: one corpus (a weight means nothing); more: a mixture
+        data = parse_mixture(list(data))
+        data = data[0][0] if len(data) == 1 else data
     loader = make_loader(data, seq_len=preset.seq_len, batch_size=preset.batch_size, format=cfg.format,
                          direction_mix=cfg.direction_mix, strategy=cfg.mask, seed=cfg.seed, rank=d.rank,
                          world_size=d.world_size, num_workers=preset.num_workers,
