@@ -24,3 +24,13 @@ def normalize_box(box, width: float, height: float, bins: int) -> list[int]:
 def denormalize_box(nbox, width: float, height: float, bins: int) -> list[float]:
     x0, y0, x1, y1 = nbox
     return [from_bin(x0, width, bins), from_bin(y0, height, bins), from_bin(x1, width, bins), from_bin(y1, height, bins)]
+
+
+def crop_slices(shape: tuple[int, ...], width: float, height: float, bbox) -> tuple[slice, slice]:
+    """A box in points -> (rows, cols) pixel slices of a page raster of `shape` (at least one pixel each way)."""
+    H, W = shape[:2]
+    sx, sy = W / width, H / height
+    x0, x1 = int(math.floor(bbox[0] * sx)), int(math.ceil(bbox[2] * sx))
+    y0, y1 = int(math.floor(bbox[1] * sy)), int(math.ceil(bbox[3] * sy))
+    x0, y0 = min(max(x0, 0), W - 1), min(max(y0, 0), H - 1)
+    return slice(y0, max(min(y1, H), y0 + 1)), slice(x0, max(min(x1, W), x0 + 1))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from docsynth import config as C
+from docsynth.coords import crop_slices
 from docsynth.doc import Page
 from docsynth.pipeline import load_vision
 from docsynth.steps import ShardContext, Step
@@ -14,12 +15,7 @@ from docsynth.steps import ShardContext, Step
 
 def crop_px(page: Page, bbox) -> tuple[slice, slice]:
     """Point box -> pixel slices of the page raster (at least one pixel each way)."""
-    H, W = page.image.shape[:2]
-    sx, sy = W / page.width, H / page.height
-    x0, x1 = int(np.floor(bbox[0] * sx)), int(np.ceil(bbox[2] * sx))
-    y0, y1 = int(np.floor(bbox[1] * sy)), int(np.ceil(bbox[3] * sy))
-    x0, y0 = min(max(x0, 0), W - 1), min(max(y0, 0), H - 1)
-    return slice(y0, max(min(y1, H), y0 + 1)), slice(x0, max(min(x1, W), x0 + 1))
+    return crop_slices(page.image.shape, page.width, page.height, bbox)
 
 
 class Encode(Step):

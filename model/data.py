@@ -84,6 +84,9 @@ class LoaderConfig:
     epoch: int = 0  # first epoch
     epochs: int | None = None  # epochs to stream; None streams forever (training)
     prefetch_factor: int = 2  # batches each worker prepares ahead
+    pixels: bool = False  # also yield `pixels` [B, L, patch·patch·channels]: each image position's pixels
+    patch: int = 8  # pixels per patch side of the corpus's vision tokenizer (with `pixels`)
+    pixel_channels: int = 1  # 1: grey (luma, as the tokenizer sees RGB pages), 3: RGB (with `pixels`)
 
     def __post_init__(self):
         for name in ("seq_len", "batch_size", "world_size", "shuffle_buffer", "prefetch_factor"):
@@ -106,6 +109,7 @@ class Doc:
     tokens: np.ndarray  # (n, G) int32 rows
     blocks: np.ndarray  # (nblocks, 2) [start, end) of each maximal run of code rows
     target: np.ndarray  # (nblocks,) bool: the block's codes are predicted (write: the page image)
+    pixels: np.ndarray | None = None  # (n, patch·patch·C) uint8: each image row's patch, 0 at text rows
 
 
 @dataclass(frozen=True)
@@ -211,8 +215,60 @@ def image_blocks(tokens: np.ndarray, code_base: int) -> np.ndarray:
     return edges.reshape(-1, 2)
 
 
-def decode_sample(raw: dict, fmt: str, vocab: VocabSpec) -> tuple[Doc, str]:
-    """Raw members -> (Doc, direction); ValueError names the sample and what is wrong."""
+IMAGE_MEMBERS = ("page.png", "page.jpg", "page.webp")
+
+
+def patches(img: np.ndarray, patch: int, channels: int, grid: tuple[int, int]) -> np.ndarray:
+    """(h·w, patch·patch·C) uint8 patches of an image, row-major as its codes, padded white as the
+    tokenizer pads; `grid` (w, h) must be its code grid."""
+    img = np.asarray(img)
+    img = img[:, :, None] if img.ndim == 2 else img[:, :, :3]
+    if channels == 1 and img.shape[2] == 3:
+        img = np.rint(img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[:, :, None].astype(np.uint8)
+    elif channels == 3 and img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    H, W, C = img.shape
+    w, h = grid
+    if (-(-H // patch), -(-W // patch)) != (h, w):
+        raise ValueError(f"an image of {W}x{H} px has a {w}x{h} code grid, not the {-(-W // patch)}x{-(-H // patch)} of patch {patch}")
+    out = np.full((h * patch, w * patch, C), 255, dtype=np.uint8)
+    out[:H, :W] = img
+    return out.reshape(h, patch, w, patch, C).transpose(0, 2, 1, 3, 4).reshape(h * w, patch * patch * C)
+
+
+def sample_pixels(raw: dict, meta: dict, blocks: np.ndarray, n: int, patch: int, channels: int) -> np.ndarray:
+    """(n, patch·patch·C) uint8: the pixels of each image row of a sample. Image blocks come in the
+    order the formats write them: the page first (read) or last (write), figure crops in element order."""
+    from PIL import Image
+
+    from docsynth.coords import crop_slices
+
+    member = next((m for m in IMAGE_MEMBERS if m in raw), None)
+    if member is None:
+        raise ValueError(f"no page image ({', '.join(IMAGE_MEMBERS)})")
+    page = np.asarray(Image.open(io.BytesIO(raw[member])))
+    figures = []
+    for el in meta["elements"]:
+        if el["type"] in ("figure", "image"):
+            attrs = json.loads(el["attrs"]) if isinstance(el.get("attrs"), str) else (el.get("attrs") or {})
+            ys, xs = crop_slices(page.shape, meta["width"], meta["height"], el["bbox"])
+            figures.append((page[ys, xs], tuple(attrs["grid"])))
+    whole = (page, tuple(meta["grid"]))  # (w, h) of the page's codes
+    sources = [whole, *figures] if meta["direction"] == "read" else [*figures, whole]
+    if len(sources) != len(blocks):
+        raise ValueError(f"{len(blocks)} image blocks in the tokens, {len(sources)} images in meta.json")
+    out = np.zeros((n, patch * patch * channels), dtype=np.uint8)
+    for (s, e), (img, grid) in zip(blocks, sources):
+        rows = patches(img, patch, channels, grid)
+        if len(rows) != e - s:
+            raise ValueError(f"an image block of {e - s} rows for a {grid[0]}x{grid[1]} grid")
+        out[s:e] = rows
+    return out
+
+
+def decode_sample(raw: dict, fmt: str, vocab: VocabSpec, pixels: tuple[int, int] | None = None) -> tuple[Doc, str]:
+    """Raw members -> (Doc, direction); ValueError names the sample and what is wrong. With `pixels`
+    (patch, channels) the Doc carries each image row's pixels too."""
     key, member = raw.get("__key__"), f"tokens_{fmt.lower()}.npy"
     for name in ("meta.json", member):
         if name not in raw:
@@ -230,7 +286,13 @@ def decode_sample(raw: dict, fmt: str, vocab: VocabSpec) -> tuple[Doc, str]:
     target = np.zeros(len(blocks), dtype=bool)
     if direction == "write" and len(blocks):
         target[-1] = True  # text first, then the page image: the last block is what is written
-    return Doc(key, tokens.astype(np.int32, copy=False), blocks, target), direction
+    pix = None
+    if pixels is not None:
+        try:
+            pix = sample_pixels(raw, meta, blocks, len(tokens), *pixels)
+        except (ValueError, KeyError, OSError) as e:
+            raise ValueError(f"sample {key}: pixels: {e}") from e
+    return Doc(key, tokens.astype(np.int32, copy=False), blocks, target, pix), direction
 
 
 # --------------------------------------------------------------------------- one stream
@@ -243,7 +305,7 @@ class SampleStream:
         self.cfg, self.shards, self.vocab = cfg, shards, vocab
         self.urls, self.counts = shards.urls, shards.counts
         self.slot, self.streams, self.books = slot, streams, books
-        self.members = ("meta.json", f"tokens_{cfg.format.lower()}.npy")
+        self.members = ("meta.json", f"tokens_{cfg.format.lower()}.npy", *(IMAGE_MEMBERS if cfg.pixels else ()))
 
     def order(self, epoch: int) -> np.ndarray:
         n = len(self.urls)
@@ -302,7 +364,7 @@ class SampleStream:
 
     def _decode(self, raw: dict, pos: tuple) -> Doc | None:
         try:
-            doc, direction = decode_sample(raw, self.cfg.format, self.vocab)
+            doc, direction = decode_sample(raw, self.cfg.format, self.vocab, (self.cfg.patch, self.cfg.pixel_channels) if self.cfg.pixels else None)
         except Exception as e:  # noqa: BLE001
             if pos > self.books.counted_through:
                 log.warning("skipping sample: %s", e)
@@ -325,7 +387,8 @@ class SampleStream:
 
 
 class _Row:
-    def __init__(self, L: int, G: int, pad_id: int):
+    def __init__(self, L: int, G: int, pad_id: int, pixel_width: int = 0):
+        self.pixels = np.zeros((L, pixel_width), dtype=np.uint8) if pixel_width else None  # (L, P)
         self.tokens = np.full((L, G), pad_id, dtype=np.int32)  # (L, G)
         self.doc_ids = np.full(L, -1, dtype=np.int32)  # (L,)
         self.block_ids = np.full(L, -1, dtype=np.int32)  # (L,)
@@ -339,6 +402,8 @@ class _Row:
     def add(self, doc: Doc, a: int, b: int) -> None:
         at = self.n - a  # row position of document row 0
         self.tokens[self.n : self.n + b - a] = doc.tokens[a:b]
+        if self.pixels is not None:
+            self.pixels[self.n : self.n + b - a] = doc.pixels[a:b]
         self.doc_ids[self.n : self.n + b - a] = self.docs
         for (s, e), tgt in zip(doc.blocks, doc.target):
             s, e = max(s, a), min(e, b)
@@ -353,8 +418,8 @@ class _Row:
 class Packer:
     """Documents -> rows of exactly seq_len positions (see the module docstring for the cuts)."""
 
-    def __init__(self, docs, cursor: Cursor, offset: int, L: int, G: int, pad_id: int):
-        self.docs, self.L, self.G, self.pad_id = docs, L, G, pad_id
+    def __init__(self, docs, cursor: Cursor, offset: int, L: int, G: int, pad_id: int, pixel_width: int = 0):
+        self.docs, self.L, self.G, self.pad_id, self.pixel_width = docs, L, G, pad_id, pixel_width
         self.next_cursor, self.offset, self.doc = cursor, offset, None  # resume point; doc in hand
 
     def state(self) -> tuple[Cursor, int]:
@@ -362,7 +427,7 @@ class Packer:
 
     def rows(self):
         while True:
-            row = _Row(self.L, self.G, self.pad_id)
+            row = _Row(self.L, self.G, self.pad_id, self.pixel_width)
             while row.space:
                 if self.doc is None and not self._take():
                     if row.n:
@@ -416,7 +481,15 @@ def collate(rows: list[_Row], cfg: LoaderConfig, vocab: VocabSpec) -> dict:
         "loss_weights": loss_mask.float(),  # (B, L) weight of each position's loss; edit to reweight
         "doc_ids": doc_ids, "block_ids": block_ids, "target_block": target_block,
         "pieces": [r.pieces for r in rows],  # per row: (key, start, end) of each document piece
+        **({"pixels": _pixels(rows, target_block)} if rows[0].pixels is not None else {}),
     }  # fmt: skip
+
+
+def _pixels(rows: list[_Row], target_block: torch.Tensor) -> torch.Tensor:
+    """(B, L, P) float in [0, 1]: each image position's patch, 0 at text and at target blocks (the
+    pixels of a block the model writes are its answer, as its codes are)."""
+    pix = torch.from_numpy(np.stack([r.pixels for r in rows])).float().div_(255.0)
+    return pix.masked_fill_(target_block[..., None], 0.0)
 
 
 # --------------------------------------------------------------------------- dataset and loader
@@ -438,7 +511,8 @@ class PackedDataset(IterableDataset):
                               self.cfg.world_size * nw, books)  # fmt: skip
         cursor = Cursor(**saved["cursor"]) if saved else Cursor(self.cfg.epoch)
         pad = self.vocab.special("<pad>")
-        packer = Packer(stream.docs(cursor), cursor, saved.get("offset", 0), self.cfg.seq_len, self.vocab.G, pad)
+        width = self.cfg.patch**2 * self.cfg.pixel_channels if self.cfg.pixels else 0
+        packer = Packer(stream.docs(cursor), cursor, saved.get("offset", 0), self.cfg.seq_len, self.vocab.G, pad, width)
         state = lambda: self._state(logical, packer, books)
         rows = []
         for row in packer.rows():
@@ -447,7 +521,7 @@ class PackedDataset(IterableDataset):
                 yield {**collate(rows, self.cfg, self.vocab), "_state": state()}
                 rows = []
         if rows:  # the end of a finite stream: fill the last batch with padding rows
-            rows += [_Row(self.cfg.seq_len, self.vocab.G, pad) for _ in range(self.cfg.batch_size - len(rows))]
+            rows += [_Row(self.cfg.seq_len, self.vocab.G, pad, width) for _ in range(self.cfg.batch_size - len(rows))]
             yield {**collate(rows, self.cfg, self.vocab), "_state": state()}
         yield {"_state": state(), "_end": True}
 

@@ -49,6 +49,8 @@ class TrainConfig:
     keep_checkpoints: int = 3  # ckpt-XXXXX.pt files kept besides latest.pt
     vocab_parallel: bool = False  # shard the output head over the vocabulary (needs torchrun)
     log_every: int = 10  # steps between progress lines (metrics.jsonl gets every step)
+    image_input: str = "codes"  # what image positions take in: their codes, or their raw pixels (patch·patch grey)
+    pixel_patch: int = 8  # pixels per patch side of the corpus's tokenizer (image_input "pixels")
     storage_options: dict = field(default_factory=dict)  # fsspec options for a `data` URL (not saved in checkpoints)
 
     def __post_init__(self):
@@ -56,6 +58,8 @@ class TrainConfig:
             raise ValueError("train.steps, train.keep_checkpoints and train.log_every must be >= 1")
         if self.mask not in ("causal", "block"):
             raise ValueError(f"--mask: {self.mask!r} is not causal or block")
+        if self.image_input not in ("codes", "pixels"):
+            raise ValueError(f"--image-input: {self.image_input!r} is not codes or pixels")
         if self.format not in ("A", "B"):
             raise ValueError(f"--format: {self.format!r} is not A or B")
         if self.device not in (None, "cpu", "cuda") and not str(self.device).startswith("cuda:"):
@@ -82,9 +86,11 @@ def train(cfg: TrainConfig) -> dict:
     loader = make_loader(data, seq_len=preset.seq_len, batch_size=preset.batch_size, format=cfg.format,
                          direction_mix=cfg.direction_mix, strategy=cfg.mask, seed=cfg.seed, rank=d.rank,
                          world_size=d.world_size, num_workers=preset.num_workers,
-                         shuffle_buffer=preset.shuffle_buffer, storage_options=cfg.storage_options)  # fmt: skip
+                         shuffle_buffer=preset.shuffle_buffer, storage_options=cfg.storage_options,
+                         pixels=cfg.image_input == "pixels", patch=cfg.pixel_patch)  # fmt: skip
     vocab = loader.vocab
-    model_cfg = ModelConfig.from_vocab(vocab, **asdict(preset.model), attention=preset.attention)
+    pixel_dim = cfg.pixel_patch**2 if cfg.image_input == "pixels" else 0
+    model_cfg = ModelConfig.from_vocab(vocab, **asdict(preset.model), attention=preset.attention, pixel_dim=pixel_dim)
     model = Transformer(model_cfg).to(d.device)
     head = parallel.VocabParallelHead(model, d) if cfg.vocab_parallel else None
     optimizer = make_optimizer(model, preset.optim, d.device)
@@ -110,7 +116,7 @@ def train(cfg: TrainConfig) -> dict:
             batch = {k: v.to(d.device, non_blocking=True) for k, v in next(batches).items() if torch.is_tensor(v)}
             mask = attention_mask(cfg.mask, batch["doc_ids"], batch["block_ids"], preset.attention)
             with amp:
-                hidden = ddp(batch["inputs"], mask)  # (B, L, D)
+                hidden = ddp(batch["inputs"], mask, batch.get("pixels"))  # (B, L, D)
                 rows, targets, weights = row_losses(model, head, hidden, batch)  # (N,), (N, G), (N,)
             valid = (targets != -100).any(1)  # (N,) padding rows of a vocab-parallel gather are ignored
             loss = (rows * weights).sum() / weights.sum().clamp_min(1e-6)  # the loader's loss weights

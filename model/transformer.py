@@ -37,6 +37,7 @@ class ModelConfig:
     norm_eps: float = 1e-5  # RMSNorm epsilon
     attention: str = "auto"  # "sdpa" (dense mask), "flex" (block mask), "auto": flex on CUDA, else sdpa
     init_std: float = 0.02  # std of the normal initialisation
+    pixel_dim: int = 0  # > 0: image positions may take raw pixels (patch·patch·C floats) through a linear projection
 
     def __post_init__(self):
         for name in ("vocab_size", "code_base", "G", "K", "dim", "n_layers", "n_heads"):
@@ -142,6 +143,7 @@ class Transformer(nn.Module):
         self.tok_emb = nn.Embedding(cfg.code_base, cfg.dim)  # text ids and specials
         self.code_emb = nn.Embedding(cfg.G * cfg.K, cfg.code_dim)  # pool g, code c at row g*K + c
         self.code_proj = nn.Linear(cfg.code_dim, cfg.dim, bias=False)
+        self.pix_proj = nn.Linear(cfg.pixel_dim, cfg.dim) if cfg.pixel_dim else None  # raw patches in
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = nn.RMSNorm(cfg.dim, eps=cfg.norm_eps)
         self.head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
@@ -166,9 +168,16 @@ class Transformer(nn.Module):
         image = self.code_proj(merged).view(B, L, -1)  # (B, L, D)
         return torch.where(is_code[..., None], image, text)
 
-    def forward(self, ids: torch.Tensor, mask) -> torch.Tensor:
-        """(B, L, G) ids and a mask from `attention_mask` -> final hidden states (B, L, D)."""
+    def forward(self, ids: torch.Tensor, mask, pixels: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, L, G) ids and a mask from `attention_mask` -> final hidden states (B, L, D). With `pixels`
+        (B, L, pixel_dim) the positions whose input is a code row take their patch's pixels instead
+        (continuous image input; targets stay codes); written blocks' inputs are `<image_pad>`, no code."""
         x = self.embed(ids)
+        if pixels is not None:
+            if self.pix_proj is None:
+                raise ValueError("pixels given to a model built without pixel_dim")
+            is_code = ids[..., 0] >= self.cfg.code_base  # (B, L)
+            x = torch.where(is_code[..., None], self.pix_proj(pixels.to(x.dtype)), x)
         cos, sin = self.rotary(ids.shape[1], ids.device)
         for block in self.blocks:
             x = block(x, mask, cos, sin)

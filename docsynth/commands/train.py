@@ -25,6 +25,9 @@ def register(sub) -> None:
     p.add_argument("--ckpt-every", type=int, default=None, help="steps between checkpoints (default: the preset's)")
     p.add_argument("--vocab-parallel", action="store_true", help="shard the output head over ranks (torchrun)")
     p.add_argument("--log-every", type=int, default=10, help="steps between progress lines (default 10)")
+    p.add_argument("--image-input", choices=("codes", "pixels"), default="codes",
+                   help="image positions take their codes, or their raw pixels through a linear projection (targets stay codes)")
+    p.add_argument("--pixel-patch", type=int, default=8, help="the corpus tokenizer's patch side in pixels (--image-input pixels)")
     add_storage_option(p, "--data")
     p.set_defaults(func=run)
 
@@ -34,7 +37,7 @@ def run(args) -> int:
     from docsynth.storage import parse_storage_options
 
     fields = ("data", "out", "preset", "steps", "mask", "format", "direction_mix", "resume", "seed",
-              "batch_size", "seq_len", "device", "ckpt_every", "vocab_parallel", "log_every")  # fmt: skip
+              "batch_size", "seq_len", "device", "ckpt_every", "vocab_parallel", "log_every", "image_input", "pixel_patch")  # fmt: skip
     options = parse_storage_options(args.storage_options)
     result = train(TrainConfig(**{k: getattr(args, k) for k in fields}, storage_options=options))
     last = result["last"]

@@ -342,3 +342,41 @@ def test_reads_fsspec_urls(tmp_path):
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(ValueError, match=field if field != "strategy" else "strategy"):
         LoaderConfig(**{field: value})
+
+
+@pytest.fixture(scope="module")
+def real_corpus(tmp_path_factory):
+    """A corpus `docsynth generate` wrote (page images, figure crops, the shipped tokenizer)."""
+    from docsynth import cli
+
+    out = tmp_path_factory.mktemp("pixels") / "c"
+    assert cli.main(["generate", "--source", "faker", "--num-docs", "3", "--out", str(out), "--seed", "0"]) == 0
+    return out
+
+
+def test_pixels_at_each_image_position_are_the_page_there(real_corpus):
+    """`pixels=True`: the patch at every position of a page's image block equals the stored page's pixels
+    at that patch (grey, padded white); text positions and written blocks carry zeros."""
+    from docsynth.corpus import Corpus
+
+    pages = {s.key: (s.image(), s.meta) for s in Corpus(str(real_corpus)).samples()}
+    loader = make_loader(real_corpus, seq_len=8192, batch_size=1, pixels=True, shuffle_buffer=1, epochs=1)
+    checked = 0
+    for batch in loader:
+        key, a, _ = batch["pieces"][0][0]
+        blocks, pix = batch["block_ids"][0], batch["pixels"][0]
+        assert not pix[blocks < 0].any() and not pix[batch["target_block"][0]].any()
+        if a or batch["target_block"][0].any():
+            continue  # a continued piece, or a write sample (its page is the answer)
+        image, meta = pages[key]
+        grey = image if image.ndim == 2 else np.rint(image[..., :3].astype(np.float32) @ [0.299, 0.587, 0.114]).astype(np.uint8)
+        w, h = meta["grid"]
+        padded = np.full((h * 8, w * 8), 255, np.uint8)
+        padded[: grey.shape[0], : grey.shape[1]] = grey
+        s = int(torch.nonzero(blocks >= 0)[0])  # a read sample: the page is its first block
+        for k in range(0, w * h, 37):
+            i, j = divmod(k, w)
+            want = torch.from_numpy(padded[i * 8 : i * 8 + 8, j * 8 : j * 8 + 8].reshape(-1) / 255.0).float()
+            torch.testing.assert_close(pix[s + k], want)
+            checked += 1
+    assert checked > 50

@@ -169,3 +169,22 @@ def test_compiled_blocks_with_flex_attention_match_eager_sdpa_on_cpu():
                 low = compiled(ids, attention_mask(strategy, doc, blk, "flex"))
             assert low.dtype == torch.float32  # the final RMSNorm runs in fp32 under autocast
             assert (low - dense).abs().max() < 0.1 * dense.abs().max()
+
+
+def test_pixel_input_replaces_code_embeddings_at_image_positions():
+    """`pixels` go through a linear projection at positions whose input is a code row; text positions
+    ignore them; a model built without `pixel_dim` refuses them."""
+    torch.manual_seed(0)
+    m = Transformer(ModelConfig.from_vocab(VOCAB, dim=32, n_layers=1, n_heads=2, code_dim=16, pixel_dim=12)).eval()
+    ids, doc, blk = layout(sample_rows(), [0] * 9)
+    mask = attention_mask("causal", doc, blk)
+    pix = torch.rand(1, 9, 12)
+    with torch.no_grad():
+        a, b = m(ids, mask, pix), m(ids, mask, pix * 0.5)
+        text_only = m(ids[:, :3], attention_mask("causal", doc[:, :3], blk[:, :3]), pix[:, :3])
+        codes = m(ids, mask)
+    torch.testing.assert_close(a[:, :3], b[:, :3])  # text before the block never sees its pixels
+    torch.testing.assert_close(a[:, :3], text_only)
+    assert not torch.allclose(a[:, 3:7], b[:, 3:7]) and not torch.allclose(a[:, 3:7], codes[:, 3:7])
+    with pytest.raises(ValueError, match="pixel_dim"):
+        Transformer(ModelConfig.from_vocab(VOCAB, dim=32, n_layers=1, n_heads=2))(ids, mask, pix)
