@@ -104,6 +104,15 @@ def plan_document(paragraphs: list[str], cfg: LayoutConfig, pool, rng: np.random
             plan.skipped[kind] = plan.skipped.get(kind, 0) + 1
         return block is not None
 
+    def captioned(block, what: str):
+        """The figure or table, numbered and captioned with probability caption_prob."""
+        if rng.random() < cfg.caption_prob:
+            cap = S.caption(kit, rng, what, numbers[what] + 1, style.text_width if block.span else None)
+            if made("caption", cap):
+                numbers[what] += 1
+                block.caption, block.number = cap, numbers[what]
+        return block
+
     for i, text in enumerate(paragraphs):
         if not units[i]:  # whitespace only: nothing to set (the normalizer removes these)
             continue
@@ -111,24 +120,14 @@ def plan_document(paragraphs: list[str], cfg: LayoutConfig, pool, rng: np.random
             kind = kinds[int(rng.integers(len(kinds)))]
             span = multi and rng.random() < cfg.span_float_prob
             fig = FigureBlock(kind, uniform(rng, (0.45, 0.8) if span else (0.55, 1.0)), uniform(rng, (0.3, 0.55) if span else (0.45, 0.85)), stream=i, span=span)
-            if rng.random() < cfg.caption_prob:
-                cap = S.caption(kit, rng, "figure", numbers["figure"] + 1, style.text_width if span else None)
-                if made("caption", cap):
-                    numbers["figure"] += 1
-                    fig.caption, fig.number = cap, numbers["figure"]
-            blocks.append(fig)
+            blocks.append(captioned(fig, "figure"))
         structured = i > 0 and blocks
         if structured and rng.random() < cfg.table_prob:
             span = multi and rng.random() < cfg.span_float_prob
             table = S.table_block(kit, rng, style.text_width if span else None)
             if made("table", table):
                 table.span = span
-                if rng.random() < cfg.caption_prob:
-                    cap = S.caption(kit, rng, "table", numbers["table"] + 1, style.text_width if span else None)
-                    if made("caption", cap):
-                        numbers["table"] += 1
-                        table.caption, table.number = cap, numbers["table"]
-                blocks.append(table)
+                blocks.append(captioned(table, "table"))
         if structured and rng.random() < cfg.code_prob:
             code = S.code_block(kit, rng, i)
             if made("code", code):
