@@ -35,6 +35,8 @@ MATH_CHARS = re.compile(  # Greek, operators, arrows, math alphanumerics and the
     r"[\u0370-\u03ff\u2200-\u22ff\u2190-\u21ff\u27c0-\u27ef\u2980-\u2aff\U0001d400-\U0001d7ff=+<>^_|~\u00b1\u00d7\u00f7]"
 )
 # spacing accents TeX sets over a letter (\`e, \"o, \v{c}) -> the combining mark composed with it
+GREEK_LETTERS = re.compile(r"[\u0386-\u03ce\u1f00-\u1fff]")  # Greek letters, with their tonos and polytonic forms
+GREEK_WORD = re.compile(r"[(«\"']*[\u0386-\u03ce\u1f00-\u1fff]{3,}[.,;:!?·»)\"']*")  # a word of Greek prose
 ACCENTS = {"`": "\u0300", "\u00b4": "\u0301", "\u02c6": "\u0302", "\u02dc": "\u0303", "\u00af": "\u0304", "\u02d8": "\u0306",
            "\u02d9": "\u0307", "\u00a8": "\u0308", "\u02da": "\u030a", "\u02dd": "\u030b", "\u02c7": "\u030c", "\u00b8": "\u0327",
            "\u02db": "\u0328"}  # fmt: skip
@@ -129,7 +131,10 @@ def _word(parts: list[str], x0: float, y0: float, x1: float, y1: float, size: fl
           script_of_math: bool = False) -> PWord:  # fmt: skip
     family, bits = font_style(fontname)
     text = "".join(parts)
-    math = len(text) if bits & MATH or script_of_math else len(MATH_CHARS.findall(text)) + mixed_math
+    if bits & MATH or script_of_math:
+        math = len(text)
+    else:  # a Greek word of three letters or more in a text font is Greek prose, not symbols
+        math = len(MATH_CHARS.findall(GREEK_LETTERS.sub("", text) if GREEK_WORD.fullmatch(text) else text)) + mixed_math
     return PWord(text, (x0, y0, x1, y1), round(size, 2), family, bits, min(math, len(text)))
 
 

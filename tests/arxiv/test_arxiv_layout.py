@@ -462,3 +462,15 @@ def test_a_drawn_table_next_to_a_figure_stays_a_table():
     page_rules = [((60, 40, 550, 40.5), "hline"), ((60, 760, 550, 760.5), "hline")]
     prose = [word(f"w{r}x{k}", 60 + 23 * k, 60 + 12 * r) for r in range(20) for k in range(10)]
     assert drawn_tables(page_rules, prose, 10.0) == []
+
+
+def test_greek_prose_is_text_and_greek_symbols_are_math():
+    """Greek letters are math in an English paper (α, λ=2), but a Greek word of three letters or more
+    in a text font is prose: a Greek document's tables were refused as display formulas."""
+    from docsynth.arxiv.words import _word
+
+    for text in ("Πίνακας", "απόλαυσε,", "(Γρηγοριάδης)"):
+        assert _word([text], 0, 0, 30, 10, 10.0, "Times-Roman", 0).math_chars == 0
+    assert _word(["α"], 0, 0, 5, 10, 10.0, "Times-Roman", 0).math_chars == 1
+    assert _word(["λ=2"], 0, 0, 15, 10, 10.0, "Times-Roman", 0).math_chars == 2
+    assert _word(["Πίνακας"], 0, 0, 30, 10, 10.0, "CMMI10", 0).math_chars == 7  # a math font: math all the same
