@@ -110,7 +110,7 @@ def test_lists_code_captions_and_footnotes(structured):
     for page, note in notes:
         mark = note.attrs["marker"]
         assert note.lines[0].words[0].text == mark
-        assert any(mark in e.text for q in pages if q.docid == page.docid for e in q.elements if e.type == "para")
+        assert any(mark in e.text for q in pages if q.docid == page.docid for e in q.elements if e.type in ("para", "heading"))
         col = [e for e in page.elements if e.attrs.get("column") == note.attrs["column"] and e.type not in ("header", "footer", "footnote")]
         assert all(e.bbox[3] <= note.bbox[1] + 1e-6 for e in col)  # at the foot of its column
 
