@@ -23,7 +23,7 @@ import numpy as np
 from docsynth.doc import Element, Line, Word
 from docsynth.render.layout import Cell, MathBlock, PagePlan, Run, SetLine, TableBlock, TextBlock, set_paragraph
 from docsynth.render.metrics import metrics_for
-from docsynth.render.segment import pieces
+from docsynth.render.segment import Item, natural_offsets, pieces, words_at
 from docsynth.render.style import DocStyle, ParaStyle, uniform
 
 SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
@@ -74,6 +74,12 @@ def make_kit(doc: DocStyle, family: str | None, pool, paragraphs: list[str], loc
     words = [w for p in paragraphs for w in WORD.findall(p) if len(w) <= 14]
     sentences = [s.strip() for p in paragraphs for s in SENTENCE.split(p) if len(s.strip()) >= 8]
     return Kit(doc, family, pool, words, sentences, (locale or "en").split("_")[0])
+
+
+def set_words(text: str, m, size: float, x: float) -> list[tuple[str, float, float]]:
+    """(word, x0, x1) of one line of single-spaced text set from `x`, at the widths the PDF applies."""
+    items = [Item(t, k > 0, m.width(t) * size) for k, t in enumerate(text.split(" "))]
+    return [(w, x + a, x + b) for w, a, b in words_at(items, natural_offsets(items, m.char(" ") * size))]
 
 
 def _set(kit: Kit, st: ParaStyle, text: str, width: float) -> list[SetLine]:
@@ -228,11 +234,7 @@ def code_block(kit: Kit, rng, index: int) -> TextBlock | None:
     for k, s in enumerate(src, 1):
         body = s.lstrip(" ")
         x = gutter * size + (len(s) - len(body)) * space
-        words, runs = [], [(body, x)]
-        for tok in body.split(" "):
-            w = m.width(tok) * size
-            words.append((tok, x, x + w))
-            x += w + space
+        words, runs = set_words(body, m, size, x), [(body, x)]
         text = s
         if numbered:
             num = str(k)
@@ -326,11 +328,7 @@ def table_block(kit: Kit, rng, width: float | None = None) -> TableBlock | None:
             x0, x1 = xs[c] + CELL_PAD * size, xs[c + span] - CELL_PAD * size
             w = m.width(text) * size
             x = (x0 + x1 - w) / 2 if is_head and (span > 1 or right[c]) else (x1 - w if right[c] else x0)
-            words, at = [], x
-            for tok in text.split(" "):
-                tw = m.width(tok) * size
-                words.append((tok, float(at), float(at + tw)))
-                at += tw + m.char(" ") * size
+            words = set_words(text, m, size, float(x))
             base = lw / 2 + r * row_h + pad_y + max(st.ascent, hst.ascent)
             cells.append(Cell(r, c, span, text, words, float(base), is_head))
     rules = _rules(style, xs, row_h, len(rows), heads, group, lw)
@@ -582,11 +580,7 @@ def place_heads(pages: list[PagePlan], doc: DocStyle, heads: Heads, pool) -> Non
         m = metrics_for(st.face, pool)
         width = m.width(text) * st.size
         x = left if align == "left" else right - width if align == "right" else (left + right - width) / 2
-        words, at = [], x
-        for tok in text.split(" "):
-            w = m.width(tok) * st.size
-            words.append(Word(tok, (at, baseline - st.ascent, at + w, baseline + st.descent)))
-            at += w + m.char(" ") * st.size
+        words = [Word(t, (a, baseline - st.ascent, b, baseline + st.descent)) for t, a, b in set_words(text, m, st.size, x)]
         plan.runs.append(Run(text, x, baseline, st.face, st.size, st.color))
         return Line(text, (words[0].bbox[0], words[0].bbox[1], words[-1].bbox[2], words[0].bbox[3]), words)
 
