@@ -65,6 +65,26 @@ for the page image (figures inside the page carry a box too). Format B is Format
 the boxes. A sample's `direction` is `read` (page image first) or `write` (text first).
 """
 
+UNIT_TEXT = {
+    "document": """
+**Unit: document.** One sample per document, key `{{source}}_{{docid}}_doc`: its pages in order,
+each wrapped in `<page>…</page>` holding what a page sample holds (the page image first for `read`,
+last for `write`; one direction per document). `pages.{ext}` is the pages stacked top to bottom (each
+page's first row is `image.top` in its `meta.pages` entry); `codes.npy` is `[P, h, w, G]`, each
+page's codes at the top-left and -1 past its own grid; `meta.pages` lists the per-page metadata
+(`page`, `width`, `height`, `image`, `grid`, `elements`, `layout`).
+""",
+    "glimpse": """
+**Unit: glimpse.** One sample per page, seen as views of {view} × {view} px: the global view (the
+whole page, scaled to fit), then per look `<look><box>…</box></look>` (the action: a box in page
+coordinates, kept in Format B too), the view of that box (scaled to fit, at most ×{zoom}) and the
+text elements it holds (view first for `read`, last for `write`). Looks follow reading order;
+text elements share a look while they fit at the page raster's own scale; figures and tables get
+their own. `views.{ext}` is the views stacked top to bottom, `codes.npy` is `[V, h, w, G]`,
+`meta.views` lists each view's `bbox`, `bbox_norm`, `scale` and the `elements` it holds.
+""",
+}
+
 VOCAB = """
 ## Vocabulary (`vocab.json`)
 
@@ -126,7 +146,7 @@ def _fields(plan: dict, index: dict, vocab: dict) -> dict:
         "docs_in": t.get("docs_in", 0), "docs_written": t.get("docs_written", 0), "docs_dropped": t.get("docs_dropped", 0),
         "num_samples": index["num_samples"], "num_shards": n, "shard_pattern": _shard_pattern(split, n),
         "dropped": ", ".join(f"`{k}` {v}" for k, v in index["dropped_by_reason"].items()) or "none",
-        "ext": ext, "first_ext": f"page.{ext}", "mode": cfg["render"]["mode"], "dpi": cfg["render"]["dpi"],
+        "ext": ext, "first_ext": f"pages.{ext}" if cfg["tokens"].get("unit") == "document" else f"page.{ext}", "mode": cfg["render"]["mode"], "dpi": cfg["render"]["dpi"],
         "token_members": ", ".join(f"`tokens_{f}.npy` and `{f}.txt` (Format {f.upper()})" for f in fmts),
         "first_tokens": f"tokens_{fmts[0]}.npy", "coord_bins": vocab["coord_bins"], "V_text": vocab["text_vocab_size"],
         "tokenizer": vocab["tokenizer"], "B": vocab["code_base"], "V": vocab["vocab_size"],
@@ -165,7 +185,10 @@ def stats_section(store: Storage, index: dict) -> str:
 def render_card(store: Storage, plan: dict, index: dict) -> str:
     vocab = json.loads(store.read_text("vocab.json"))
     f = _fields(plan, index, vocab)
-    parts = [HEADER.format(**f), SAMPLE.format(**f), stats_section(store, index), VOCAB.format(**f), LOADING.format(**f)]
+    tokens = plan["config"]["tokens"]
+    unit = UNIT_TEXT.get(tokens.get("unit", "page"), "").format(
+        ext=f["ext"], view=tokens.get("glimpse_size"), zoom=f"{tokens.get('glimpse_max_zoom', 1):g}")
+    parts = [HEADER.format(**f), SAMPLE.format(**f), unit, stats_section(store, index), VOCAB.format(**f), LOADING.format(**f)]
     config = json.dumps(plan["config"], indent=2, sort_keys=True, ensure_ascii=False)
     return "".join(parts) + f"\n## Config\n\n```json\n{config}\n```\n"
 

@@ -204,14 +204,23 @@ class VisionConfig:
             raise ValueError("vision.batch_size: must be at least 1")
 
 
+UNITS = ("page", "document", "glimpse")
+
+
 @dataclass(kw_only=True)
 class TokensConfig:
     formats: tuple[str, ...] = ("A", "B")  # serialized formats written per sample
     tokenizer: str = "default"  # HF tokenizers JSON path, or "default" (shipped byte-level BPE)
     coord_bins: int = 1000  # N of DESIGN §3
     read_prob: float = 0.5  # chance a sample's direction is `read` (page image first)
+    unit: str = "page"  # one sample per page | per document (its pages in order) | per page as glimpses
+    glimpse_size: int = 512  # glimpse unit: side in pixels of every view (the global one and each look)
+    glimpse_max_zoom: float = 3.0  # glimpse unit: a look magnifies the page raster at most this much
 
     def __post_init__(self):
+        _check_choice("tokens.unit", self.unit, UNITS)
+        if self.glimpse_size < 16 or self.glimpse_max_zoom < 1.0:
+            raise ValueError("tokens.glimpse_size must be >= 16 px and tokens.glimpse_max_zoom >= 1")
         if not self.formats:
             raise ValueError("tokens.formats: at least one of A, B")
         for f in self.formats:

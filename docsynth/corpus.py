@@ -22,7 +22,8 @@ from docsynth.storage import Storage
 from docsynth.vocab import VocabSpec
 
 META = ".docsynth"  # hidden from `datasets`' webdataset builder: plan, done records, errors, index
-IMAGE_FIELDS = ("page.png", "page.jpg", "page.webp")
+IMAGE_FIELDS = ("page.png", "page.jpg", "page.webp", "pages.png", "pages.jpg", "pages.webp")  # pages.*: a document's pages stacked
+VIEW_FIELDS = ("views.png", "views.jpg", "views.webp")  # glimpse unit: the views stacked
 
 
 def load_npy(data: bytes) -> np.ndarray:
@@ -79,19 +80,62 @@ class Sample:
         return json.loads(self.meta.get("layout") or "{}")
 
     @property
+    def unit(self) -> str:
+        """`page`, `document` or `glimpse` (corpora before units were pages)."""
+        return self.meta.get("unit") or "page"
+
+    def pages(self) -> list[dict]:
+        """Per-page metadata, one dict per page with the sample's own fields (key, source, docid, direction…)
+        beside the page's (page, width, height, image, grid, elements, layout): one page unless a document."""
+        if self.unit != "document":
+            return [self.meta]
+        common = {k: v for k, v in self.meta.items() if k != "pages"}
+        return [{**common, **p} for p in self.meta["pages"]]
+
+    @property
     def image_field(self) -> str:
         for name in IMAGE_FIELDS:
             if name in self.members:
                 return name
         raise ValueError(f"sample {self.key}: no page image member (expected one of {IMAGE_FIELDS})")
 
-    def image(self) -> np.ndarray:
-        """The page raster: (H, W) uint8 grey or (H, W, 3) uint8 RGB."""
-        with Image.open(io.BytesIO(self.members[self.image_field])) as im:
+    def image(self, page: int = 0) -> np.ndarray:
+        """A page raster: (H, W) uint8 grey or (H, W, 3) uint8 RGB (`page`: its index among a document's)."""
+        return self._page_images(page)
+
+    def page_images(self) -> list[np.ndarray]:
+        return [self._page_images(i) for i in range(len(self.pages()))]
+
+    def _page_images(self, i: int) -> np.ndarray:
+        full = self._decode(self.image_field)
+        if self.unit != "document":
+            return full
+        im = self.meta["pages"][i]["image"]
+        return full[im["top"] : im["top"] + im["height"], : im["width"]]
+
+    def views(self) -> list[np.ndarray]:
+        """Glimpse unit: the views (global first), each S x S."""
+        name = next((n for n in VIEW_FIELDS if n in self.members), None)
+        if name is None:
+            raise ValueError(f"sample {self.key}: no views member (a glimpse sample has one of {VIEW_FIELDS})")
+        full, S = self._decode(name), self.meta["view_size"]
+        return [full[i * S : (i + 1) * S] for i in range(len(self.meta["views"]))]
+
+    def _decode(self, name: str) -> np.ndarray:
+        with Image.open(io.BytesIO(self.members[name])) as im:
             return np.asarray(im.convert("L" if im.mode in ("L", "1", "I;16") else "RGB"))
 
     def codes(self) -> np.ndarray:
-        return self._npy("codes.npy")  # (h, w, G)
+        """(h, w, G) for a page; (V, h, w, G) for a document's pages or a glimpse's views, -1 past each grid."""
+        return self._npy("codes.npy")
+
+    def image_codes(self) -> list[np.ndarray]:
+        """(h, w, G) codes of each page (document), view (glimpse) or of the page."""
+        c = self.codes()
+        if c.ndim == 3:
+            return [c]
+        grids = [p["grid"] for p in self.meta["pages"]] if self.unit == "document" else [v["grid"] for v in self.meta["views"]]
+        return [c[i, :h, :w] for i, (w, h) in enumerate(grids)]
 
     def tokens(self, fmt: str) -> np.ndarray:
         return self._npy(f"tokens_{fmt.lower()}.npy")  # (L, G)

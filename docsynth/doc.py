@@ -82,6 +82,24 @@ class Element:
 
 
 @dataclass
+class View:
+    """A fixed-size view of a page (glimpse unit): the global view (`box` the page's square, index 0), or a
+    look at a region, its crop resized to the view size; `elements` are the page elements it holds."""
+
+    box: Box  # points: the square the view shows (may reach past the page: padded white)
+    scale: float  # view pixels per page-raster pixel (< 1: downsampled)
+    elements: list[int] = field(default_factory=list)  # indices into page.elements, reading order
+    kind: str = "look"  # "global" | "look"
+    image: np.ndarray | None = None  # (S, S) or (S, S, 3) uint8
+    codes: np.ndarray | None = None  # (h, w, G) int32
+
+    def to_dict(self, width: float, height: float, bins: int) -> dict:
+        return {"kind": self.kind, "bbox": stored_box(self.box), "bbox_norm": norm_box(self.box, width, height, bins),
+                "scale": round(float(self.scale), 4), "elements": list(self.elements),
+                "grid": [int(self.codes.shape[1]), int(self.codes.shape[0])]}  # fmt: skip
+
+
+@dataclass
 class Page:
     """One rendered (or extracted) page: the unit that becomes a sample."""
 
@@ -94,6 +112,7 @@ class Page:
     image: np.ndarray | None = None  # (H, W) or (H, W, 3) uint8 raster
     codes: np.ndarray | None = None  # (h, w, G) int32 vision codes of the page image
     meta: dict[str, Any] = field(default_factory=dict)  # layout params, locale, dpi, ...
+    views: list[View] = field(default_factory=list)  # glimpse unit: the global view, then the looks
 
     @property
     def key(self) -> str:

@@ -19,7 +19,8 @@ def crop_px(page: Page, bbox) -> tuple[slice, slice]:
 
 
 class Encode(Step):
-    """Fills `page.codes` (h, w, G) and `element.codes` for image elements, batching pages."""
+    """Fills `page.codes` (h, w, G) and `element.codes` for image elements, batching pages; a page with
+    `views` (glimpse unit) gets its views' codes instead, the only images its sample holds."""
 
     name = "encode"
 
@@ -40,6 +41,10 @@ class Encode(Step):
         encode = ctx.encoder or load_vision(self.cfg.vision.checkpoint).encode  # the executor may encode elsewhere
         crops, owners = [], []
         for page in pages:
+            if page.views:
+                crops += [v.image for v in page.views]
+                owners += [(page, v) for v in page.views]
+                continue
             crops.append(page.image)
             owners.append((page, None))
             for el in page.elements:

@@ -5,8 +5,12 @@ Format A::
     <bos><para><box><size{x0}><size{y0}><size{x1}><size{y1}></box>text</para>
          <image><box>…</box><size><size{w}><size{h}></size><image_pad>×(w*h)</image><eos>
 
-Format B is Format A with every `<box>…</box>` removed. The page image is an `<image>` with
-no box. A sequence is a list of `SeqElement`; `serialize` gives the text spelling
+Format B is Format A with every `<box>…</box>` removed, except a look's: that box is the
+action, not an annotation. The page image is an `<image>` with no box.
+
+Beyond one page (`tokens.unit`): a document is its pages in order, each wrapped in
+`<page>…</page>`; a glimpse sample is the global view, then per look
+`<look><box>…</box></look>`, the view of that box and the text elements it holds. A sequence is a list of `SeqElement`; `serialize` gives the text spelling
 (`a.txt`/`b.txt`, image positions spelled `<image_pad>`) and the `[L, G]` int32 token rows;
 `parse(tokens)` inverts it exactly, and `tokenize_text(txt, codes)` rebuilds the rows from
 the text spelling and the image codes.
@@ -35,12 +39,16 @@ class ParseError(ValueError):
     pass
 
 
+KINDS = ("text", "image", "look", "page")
+
+
 @dataclass(eq=False)
 class SeqElement:
-    kind: str  # "text" | "image"
+    kind: str  # "text" | "image" | "look" (a glimpse's action: its box) | "page" (a document's page: children)
     text: str = ""
-    box: tuple[int, int, int, int] | None = None  # normalized bins; None in Format B and for the page image
+    box: tuple[int, int, int, int] | None = None  # normalized bins; None in Format B (but a look's) and for the page image
     codes: np.ndarray | None = None  # (h, w, G) for images
+    children: list["SeqElement"] | None = None  # a page's text and image elements
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, SeqElement):
@@ -48,9 +56,13 @@ class SeqElement:
         same_codes = (self.codes is None and other.codes is None) or (
             self.codes is not None and other.codes is not None and np.array_equal(self.codes, other.codes)
         )
-        return (self.kind, self.text, self.box) == (other.kind, other.text, other.box) and same_codes
+        return (self.kind, self.text, self.box, self.children) == (other.kind, other.text, other.box, other.children) and same_codes
 
     def __repr__(self) -> str:
+        if self.kind == "page":
+            return f"SeqElement(page, {len(self.children or [])} elements)"
+        if self.kind == "look":
+            return f"SeqElement(look, box={self.box})"
         if self.kind == "image":
             shape = None if self.codes is None else tuple(self.codes.shape)
             return f"SeqElement(image, box={self.box}, codes={shape})"
@@ -72,6 +84,29 @@ def page_elements(page: Page, fmt: str, direction: str, bins: int) -> list[SeqEl
     return [image, *body] if direction == "read" else [*body, image]
 
 
+def document_elements(pages: list[Page], fmt: str, direction: str, bins: int) -> list[SeqElement]:
+    """A document: its pages in order, each a `page` element holding what `page_elements` gives."""
+    return [SeqElement("page", children=page_elements(p, fmt, direction, bins)) for p in pages]
+
+
+def glimpse_elements(page: Page, fmt: str, direction: str, bins: int) -> list[SeqElement]:
+    """A page as glimpses: the global view, then per look its action box, its view and the text elements it
+    holds (`read`: view then text; `write`: text then view). `page.views[0]` is the global view."""
+    if fmt not in FORMATS or direction not in DIRECTIONS:
+        raise ValueError(f"unknown format {fmt!r} or direction {direction!r}")
+    if not page.views or page.views[0].codes is None:
+        raise ValueError(f"page {page.key} has no encoded views (the glimpse step did not run)")
+    out = [SeqElement("image", codes=page.views[0].codes)]
+    for v in page.views[1:]:
+        texts = [page.elements[i] for i in v.elements if not page.elements[i].is_image]
+        body = [SeqElement("text", text=e.text, box=tuple(norm_box(e.bbox, page.width, page.height, bins)) if fmt == "A" else None)
+                for e in texts]  # fmt: skip
+        view = SeqElement("image", codes=v.codes)
+        look = SeqElement("look", box=tuple(norm_box(v.box, page.width, page.height, bins)))
+        out += [look, view, *body] if direction == "read" else [look, *body, view]
+    return out
+
+
 def check_text(text: str, vocab: VocabSpec) -> None:
     m = vocab.special_pattern.search(text)
     if m:
@@ -83,7 +118,7 @@ def check_text(text: str, vocab: VocabSpec) -> None:
 
 def serialize(elems: list[SeqElement], vocab: VocabSpec, tok) -> tuple[str, np.ndarray]:
     """-> (text spelling, tokens (L, G) int32)."""
-    texts = [e.text for e in elems if e.kind == "text"]
+    texts = [e.text for e in flatten(elems) if e.kind == "text"]
     for t in texts:
         check_text(t, vocab)
     text_ids = iter(tt.encode_many(tok, texts))
@@ -101,13 +136,24 @@ def serialize(elems: list[SeqElement], vocab: VocabSpec, tok) -> tuple[str, np.n
             parts.extend(["<box>", *names, "</box>"])
             rows.append(_ids([sp("<box>"), *(vocab.size_id(v) for v in b), sp("</box>")], G))
 
-    for e in elems:
+    def element(e: SeqElement, inside_page: bool = False) -> None:
         if e.kind == "text":
             special("<para>")
             box(e.box)
             parts.append(e.text)
             rows.append(_ids(next(text_ids), G))
             special("</para>")
+        elif e.kind == "page" and not inside_page:
+            special("<page>")
+            for c in e.children or []:
+                element(c, inside_page=True)
+            special("</page>")
+        elif e.kind == "look" and not inside_page:
+            if e.box is None:
+                raise ValueError("a look element needs its box (the action)")
+            special("<look>")
+            box(e.box)
+            special("</look>")
         elif e.kind == "image":
             if e.codes is None or e.codes.ndim != 3 or e.codes.shape[2] != G:
                 raise ValueError(f"image element needs codes of shape (h, w, {G}), got {None if e.codes is None else e.codes.shape}")
@@ -119,9 +165,20 @@ def serialize(elems: list[SeqElement], vocab: VocabSpec, tok) -> tuple[str, np.n
             rows.append(vocab.code_row(e.codes.reshape(h * w, G)))
             special("</image>")
         else:
-            raise ValueError(f"unknown element kind {e.kind!r}")
+            raise ValueError(f"element kind {e.kind!r} cannot stand {'inside a page' if inside_page else 'here'}")
+
+    for e in elems:
+        element(e)
     special("<eos>")
     return "".join(parts), np.concatenate(rows, axis=0).astype(np.int32)
+
+
+def flatten(elems: list[SeqElement]) -> list[SeqElement]:
+    """Elements in sequence order with pages opened (their children in place)."""
+    out = []
+    for e in elems:
+        out += flatten(e.children or []) if e.kind == "page" else [e]
+    return out
 
 
 def _ids(ids, G: int) -> np.ndarray:
@@ -172,17 +229,38 @@ def parse(tokens: np.ndarray, vocab: VocabSpec, tok) -> list[SeqElement]:
     """Token rows (L, G) -> elements; raises ParseError naming the position on malformed input."""
     r = _Reader(tokens, vocab)
     r.take("<bos>")
-    elems: list[SeqElement] = []
-    while r.peek() != vocab.special("<eos>"):
-        if r.peek() == vocab.special("<para>"):
-            elems.append(_parse_text(r, vocab, tok))
-        elif r.peek() == vocab.special("<image>"):
-            elems.append(_parse_image(r, vocab))
-        else:
-            raise ParseError(f"position {r.i}: expected <para>, <image> or <eos>, found {r._name()}")
+    elems = _parse_items(r, vocab, tok, "<eos>")
     r.take("<eos>")
     if r.i != len(tokens):
         raise ParseError(f"{len(tokens) - r.i} rows after <eos>")
+    return elems
+
+
+def _parse_items(r: _Reader, vocab: VocabSpec, tok, end: str) -> list[SeqElement]:
+    """Elements up to `end` (`<eos>`, or `</page>` inside a page, where pages and looks cannot nest)."""
+    top = end == "<eos>"
+    names = {vocab.special(n): n for n in vocab.specials if n in ("<para>", "<image>", "<page>", "<look>")}
+    elems: list[SeqElement] = []
+    while r.peek() != vocab.special(end):
+        name = names.get(r.peek())
+        if name == "<para>":
+            elems.append(_parse_text(r, vocab, tok))
+        elif name == "<image>":
+            elems.append(_parse_image(r, vocab))
+        elif name == "<page>" and top:
+            r.take("<page>")
+            elems.append(SeqElement("page", children=_parse_items(r, vocab, tok, "</page>")))
+            r.take("</page>")
+        elif name == "<look>" and top:
+            r.take("<look>")
+            box = r.box()
+            if box is None:
+                raise ParseError(f"position {r.i}: a <look> needs its <box>")
+            r.take("</look>")
+            elems.append(SeqElement("look", box=box))
+        else:
+            want = "<para>, <image>, <page>, <look> or <eos>" if top else f"<para>, <image> or {end}"
+            raise ParseError(f"position {r.i}: expected {want}, found {r._name()}")
     return elems
 
 
@@ -247,5 +325,9 @@ def tokenize_text(text: str, vocab: VocabSpec, tok, image_codes: list[np.ndarray
 
 
 def strip_boxes(elems: list[SeqElement]) -> list[SeqElement]:
-    """Format A elements -> the Format B elements they imply."""
-    return [SeqElement(e.kind, text=e.text, box=None, codes=e.codes) for e in elems]
+    """Format A elements -> the Format B elements they imply (a look keeps its box: it is the action)."""
+    return [
+        SeqElement(e.kind, text=e.text, box=e.box if e.kind == "look" else None, codes=e.codes,
+                   children=None if e.children is None else strip_boxes(e.children))
+        for e in elems
+    ]  # fmt: skip

@@ -90,6 +90,15 @@ def max_grid_side(cfg: C.PipelineConfig, patch: int) -> int:
     return math.ceil(side_pt * cfg.render.dpi / 72 / patch)
 
 
+def encode_and_serialize(cfg: C.PipelineConfig) -> list[Step]:
+    """The steps every pipeline ends with: the glimpse views (glimpse unit), vision codes, Format A/B samples."""
+    from docsynth.encode import Encode
+    from docsynth.glimpse import Glimpse
+    from docsynth.serialize import Serialize
+
+    return [*([Glimpse(cfg)] if cfg.tokens.unit == "glimpse" else []), Encode(cfg), Serialize(cfg)]
+
+
 @lru_cache(maxsize=4)
 def load_vision(checkpoint: str):
     from docsynth.model.vision import VisionTokenizer

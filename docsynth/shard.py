@@ -49,7 +49,7 @@ def run_shard(task: ShardTask) -> dict:
             for sample in pipe.samples(task.inputs, ctx):
                 tw.write(sample)
                 keys.append(sample["__key__"])
-                ctx.wrote(*sample["__doc__"])
+                ctx.wrote(*sample["__doc__"], pages=sample.get("__pages__", 1))
     stats = ctx.finish()
     return {
         "index": task.index,

@@ -72,8 +72,8 @@ class ShardContext:
         self.drops.append(Drop(source, docid, reason, detail, step, page))
         self.counters[f"dropped_{'pages' if page is not None else 'docs'}"] += 1
 
-    def wrote(self, source: str, docid: str) -> None:
-        self.written[(source, docid)] = self.written.get((source, docid), 0) + 1
+    def wrote(self, source: str, docid: str, pages: int = 1) -> None:
+        self.written[(source, docid)] = self.written.get((source, docid), 0) + pages
 
     @contextmanager
     def timer(self, name: str):

@@ -21,7 +21,7 @@ from docsynth import schemas
 from docsynth import text_tokenizer as tt
 from docsynth.coords import normalize_box
 from docsynth.corpus import META, iter_samples, load_npy
-from docsynth.formats import ParseError, parse, serialize, strip_boxes, tokenize_text
+from docsynth.formats import ParseError, flatten, parse, serialize, strip_boxes, tokenize_text
 from docsynth.steps import why
 from docsynth.storage import HashingFile, Storage
 from docsynth.vocab import VocabSpec
@@ -83,7 +83,7 @@ def check_sequence(fmt: str, members: dict, meta: dict, codes: np.ndarray, vocab
     if not np.array_equal(serialize(elems, vocab, tok)[1], tokens):
         err(f"{name}: serialize(parse(tokens)) != tokens")
     text = member(members, f"{fmt.lower()}.txt", bytes.decode)
-    images = [e.codes for e in elems if e.kind == "image"]
+    images = [e.codes for e in flatten(elems) if e.kind == "image"]
     pads = sum(int(np.prod(c.shape[:2])) for c in images)
     if text.count("<image_pad>") != pads:
         err(f"{fmt.lower()}.txt: {text.count('<image_pad>')} <image_pad> but images need w*h = {pads}")
@@ -98,25 +98,90 @@ def check_sequence(fmt: str, members: dict, meta: dict, codes: np.ndarray, vocab
 
 
 def _check_against_meta(fmt: str, elems: list, meta: dict, codes: np.ndarray, err) -> None:
-    body, page_img = (elems[1:], elems[0]) if meta["direction"] == "read" else (elems[:-1], elems[-1] if elems else None)
+    unit = meta.get("unit") or "page"
+    if unit == "page":
+        _check_page(fmt, elems, meta, codes, err, "")
+    elif unit == "document":
+        pages = meta["pages"]
+        if [e.kind for e in elems] != ["page"] * len(pages):
+            err(f"format {fmt}: a document sequence must be {len(pages)} <page> elements, found {[e.kind for e in elems]}")
+            return
+        for i, (e, p) in enumerate(zip(elems, pages)):
+            w, h = p["grid"]
+            if (codes[i, h:] != -1).any() or (codes[i, :, w:] != -1).any():
+                err(f"codes.npy: page {i} has codes past its {w}x{h} grid (padding must be -1)")
+            _check_page(fmt, e.children, {**meta, **p}, codes[i, :h, :w], err, f"page {i}: ")
+    else:
+        _check_glimpse(fmt, elems, meta, codes, err)
+
+
+def _check_page(fmt: str, elems: list, meta: dict, codes: np.ndarray, err, where: str) -> None:
+    """One page's elements (the page unit's sequence, or a document's `<page>`) against its meta."""
+    read = meta["direction"] == "read"
+    body, page_img = (elems[1:], elems[0] if elems else None) if read else (elems[:-1], elems[-1] if elems else None)
     if page_img is None or page_img.kind != "image" or page_img.box is not None:
-        err(f"format {fmt}: the page image is not {'first' if meta['direction'] == 'read' else 'last'}")
+        err(f"format {fmt}: {where}the page image is not {'first' if read else 'last'}")
         return
     if not np.array_equal(page_img.codes, codes):
-        err(f"format {fmt}: page image codes differ from codes.npy")
+        err(f"format {fmt}: {where}page image codes differ from codes.npy")
     if len(body) != len(meta["elements"]):
-        err(f"format {fmt}: {len(body)} elements but meta lists {len(meta['elements'])}")
+        err(f"format {fmt}: {where}{len(body)} elements but meta lists {len(meta['elements'])}")
         return
     for i, (e, m) in enumerate(zip(body, meta["elements"])):
         is_img = m["type"] in ("figure", "image")
         if (e.kind == "image") != is_img or (not is_img and e.text != m["text"]):
-            err(f"format {fmt}: element {i} differs from meta (kind/text)")
+            err(f"format {fmt}: {where}element {i} differs from meta (kind/text)")
         want_box = tuple(m["bbox_norm"]) if fmt == "A" else None
         if e.box != want_box:
-            err(f"format {fmt}: element {i} box {e.box} != {want_box}")
+            err(f"format {fmt}: {where}element {i} box {e.box} != {want_box}")
         grid = json.loads(m["attrs"]).get("grid") if is_img else None
         if is_img and (e.codes is None or [e.codes.shape[1], e.codes.shape[0]] != grid):
-            err(f"format {fmt}: element {i} image grid differs from its meta attrs grid {grid}")
+            err(f"format {fmt}: {where}element {i} image grid differs from its meta attrs grid {grid}")
+
+
+def _check_glimpse(fmt: str, elems: list, meta: dict, codes: np.ndarray, err) -> None:
+    """The global view, then per look: its box, its view and the text of the elements it holds, the view
+    first (`read`) or last (`write`); every view on the same grid; every element in exactly one look."""
+    views, read = meta["views"], meta["direction"] == "read"
+    if not elems or elems[0].kind != "image" or elems[0].box is not None:
+        err(f"format {fmt}: a glimpse sequence starts with the global view")
+        return
+    looks: list[list] = []  # [look, *what follows it]
+    for e in elems[1:]:
+        if e.kind == "look":
+            looks.append([e])
+        elif not looks or e.kind not in ("text", "image"):
+            err(f"format {fmt}: a {e.kind} element outside a look")
+            return
+        else:
+            looks[-1].append(e)
+    if len(looks) != len(views) - 1:
+        err(f"format {fmt}: {len(looks)} looks but meta lists {len(views) - 1}")
+        return
+    if any(v["grid"] != views[0]["grid"] for v in views):
+        err(f"meta.views: grids {[v['grid'] for v in views]} differ; every view has the same size")
+    images = [elems[0]]
+    for i, (look, *rest) in enumerate(looks, 1):
+        kinds, view = [e.kind for e in rest], views[i]
+        want_kinds = ["image"] + ["text"] * (len(rest) - 1) if read else ["text"] * (len(rest) - 1) + ["image"]
+        if kinds != want_kinds:
+            err(f"format {fmt}: look {i} is followed by {kinds}, expected its view {'then' if read else 'after'} its text")
+            return
+        images.append(rest[0] if read else rest[-1])
+        body = [e for e in rest if e.kind == "text"]
+        if list(look.box) != view["bbox_norm"]:
+            err(f"format {fmt}: look {i} box {look.box} != meta {view['bbox_norm']}")
+        texts = [meta["elements"][j] for j in view["elements"] if meta["elements"][j]["type"] not in ("figure", "image")]
+        if [e.text for e in body] != [m["text"] for m in texts]:
+            err(f"format {fmt}: look {i} text differs from its elements {view['elements']}")
+        if [e.box for e in body] != [tuple(m["bbox_norm"]) if fmt == "A" else None for m in texts]:
+            err(f"format {fmt}: look {i} element boxes differ from meta")
+    for i, (img, view) in enumerate(zip(images, views)):
+        if not np.array_equal(img.codes, codes[i]) or [img.codes.shape[1], img.codes.shape[0]] != view["grid"]:
+            err(f"format {fmt}: view {i} codes differ from codes.npy[{i}] or its grid {view['grid']}")
+    held = sorted(j for v in views for j in v["elements"])
+    if held != list(range(len(meta["elements"]))):
+        err(f"meta.views hold elements {held}, not each of the {len(meta['elements'])} elements once")
 
 
 class BadMember(Exception):
@@ -150,6 +215,42 @@ def check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
         err(f"check failed ({why(e)})")
 
 
+def _check_images(members: dict, meta: dict, unit: str, err) -> None:
+    """The image members exist and have the sizes meta announces (pages stacked, views stacked)."""
+    stem = "pages." if unit == "document" else "page."
+    name = next((m for m in members if m.startswith(stem)), None)
+    if name is None:
+        err(f"no {stem}* image member")
+    else:
+        size = list(member(members, name, _image_size))
+        if unit == "document":
+            ims = [p["image"] for p in meta["pages"]]
+            want = [max(im["width"] for im in ims), sum(im["height"] for im in ims)]
+            tops = [sum(im["height"] for im in ims[:i]) for i in range(len(ims))]
+            if [im.get("top") for im in ims] != tops:
+                err(f"meta.pages image.top {[im.get('top') for im in ims]} != the stacked tops {tops}")
+        else:
+            want = [meta["image"]["width"], meta["image"]["height"]]
+        if size != want:
+            err(f"{name} is {size[0]}x{size[1]}, meta says {want[0]}x{want[1]}")
+    if unit == "glimpse":
+        name = next((m for m in members if m.startswith("views.")), None)
+        S, V = meta["view_size"], len(meta["views"])
+        if name is None:
+            err("no views.* image member")
+        elif (size := list(member(members, name, _image_size))) != [S, S * V]:
+            err(f"{name} is {size[0]}x{size[1]}, expected {V} views of {S}x{S} stacked ({S}x{S * V})")
+
+
+def _codes_shape_ok(codes, meta: dict, unit: str, vocab: VocabSpec) -> bool:
+    if codes is None or codes.shape[-1:] != (vocab.G,):
+        return False
+    if unit == "page":
+        return codes.ndim == 3 and [codes.shape[1], codes.shape[0]] == meta["grid"]
+    grids = [p["grid"] for p in meta["pages"]] if unit == "document" else [v["grid"] for v in meta["views"]]
+    return codes.ndim == 4 and len(codes) == len(grids) and list(codes.shape[1:3]) == [max(g[1] for g in grids), max(g[0] for g in grids)]
+
+
 def _check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
     try:
         meta = json.loads(members["meta.json"])
@@ -163,19 +264,18 @@ def _check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
         return
     if meta["key"] != key:
         err(f"meta.key {meta['key']!r} != sample key")
-    check_boxes(meta, err)
-    img_name = next((m for m in members if m.startswith("page.")), None)
-    if img_name is None:
-        err("no page image member")
-    else:
-        size = member(members, img_name, _image_size)
-        if list(size) != [meta["image"]["width"], meta["image"]["height"]]:
-            err(f"{img_name} is {size}, meta says {meta['image']['width']}x{meta['image']['height']}")
+    unit = meta.get("unit") or "page"
+    pages = [meta] if unit != "document" else [{**meta, **p} for p in meta["pages"]]
+    for i, p in enumerate(pages):
+        check_boxes(p, lambda m, i=i: err(f"page {i}: {m}" if unit == "document" else m))
+    _check_images(members, meta, unit, err)
     codes = member(members, "codes.npy", load_npy) if "codes.npy" in members else None
-    if codes is None or codes.ndim != 3 or codes.shape[2] != vocab.G or [codes.shape[1], codes.shape[0]] != meta["grid"]:
-        err(f"codes.npy missing or not (h, w, G) matching grid {meta['grid']}")
+    if not _codes_shape_ok(codes, meta, unit, vocab):
+        want = "(h, w, G) matching grid" if unit == "page" else "(V, h_max, w_max, G) holding the grids"
+        err(f"codes.npy missing or not {want} {meta.get('grid') or [x['grid'] for x in meta.get('pages') or meta['views']]}")
         return
-    if codes.min() < 0 or codes.max() >= vocab.K:
+    valid = codes[codes >= 0] if unit == "document" else codes
+    if (codes < (-1 if unit == "document" else 0)).any() or valid.max() >= vocab.K:
         err(f"codes.npy: codes outside [0, {vocab.K})")
     parsed = {f: check_sequence(f, members, meta, codes, vocab, tok, err) for f in meta["formats"]}
     if parsed.get("A") is not None and parsed.get("B") is not None and strip_boxes(parsed["A"]) != parsed["B"]:

@@ -21,8 +21,10 @@ SPECIALS = (
     "<bos>", "<eos>", "<pad>",
     "<para>", "</para>", "<box>", "</box>",
     "<image>", "</image>", "<size>", "</size>", "<image_pad>",
+    "<page>", "</page>", "<look>", "</look>",
 )  # fmt: skip
-VOCAB_VERSION = 1
+# Version 1 corpora list the first 12 (no page or look tags); they stay readable with their own layout.
+VOCAB_VERSION = 2
 # Any special token spelled in serialized text (independent of the vocabulary's sizes).
 SPECIAL_PATTERN = re.compile("|".join(re.escape(s) for s in sorted(SPECIALS, key=len, reverse=True)) + r"|<size\d+>")
 
@@ -36,10 +38,13 @@ class VocabSpec:
     K: int  # codes per pool
     tokenizer: str = "default"  # which text tokenizer produced ids [0, V_text)
     tokenizer_sha256: str = ""  # checksum of the tokenizer file
+    specials: tuple[str, ...] = SPECIALS  # the named specials, in id order (a prefix of SPECIALS)
 
     def __post_init__(self):
         if self.num_sizes < self.coord_bins:
             raise ValueError(f"num_sizes ({self.num_sizes}) must be >= coord_bins ({self.coord_bins})")
+        if tuple(self.specials) != SPECIALS[: len(self.specials)] or len(self.specials) < 12:
+            raise ValueError(f"vocab.specials: {list(self.specials)} is not a prefix of {list(SPECIALS)}")
         for name in ("text_vocab_size", "G", "K", "coord_bins"):
             if getattr(self, name) < 1:
                 raise ValueError(f"vocab.{name}: must be positive")
@@ -47,11 +52,11 @@ class VocabSpec:
     # ------------------------------------------------------------------ layout
     @cached_property
     def special_names(self) -> tuple[str, ...]:
-        return SPECIALS + tuple(f"<size{k}>" for k in range(self.num_sizes))
+        return tuple(self.specials) + tuple(f"<size{k}>" for k in range(self.num_sizes))
 
     @property
     def num_specials(self) -> int:  # S
-        return len(SPECIALS) + self.num_sizes
+        return len(self.specials) + self.num_sizes
 
     @property
     def code_base(self) -> int:  # B
@@ -74,7 +79,7 @@ class VocabSpec:
     def size_id(self, k: int) -> int:
         if not 0 <= k < self.num_sizes:
             raise ValueError(f"<size{k}> is outside this vocabulary (M = {self.num_sizes})")
-        return self.text_vocab_size + len(SPECIALS) + k
+        return self.text_vocab_size + len(self.specials) + k
 
     def code_row(self, codes: np.ndarray) -> np.ndarray:
         """(..., G) codes in [0, K) -> (..., G) global ids B + g*K + c."""
@@ -102,7 +107,7 @@ class VocabSpec:
     # ------------------------------------------------------------------ io
     def to_json(self) -> dict:
         return {
-            "version": VOCAB_VERSION,
+            "version": VOCAB_VERSION if len(self.specials) > 12 else 1,
             "text_vocab_size": self.text_vocab_size,
             "tokenizer": self.tokenizer,
             "tokenizer_sha256": self.tokenizer_sha256,
@@ -110,7 +115,7 @@ class VocabSpec:
             "num_sizes": self.num_sizes,
             "G": self.G,
             "K": self.K,
-            "specials": list(SPECIALS),
+            "specials": list(self.specials),
             "special_base": self.text_vocab_size,
             "num_specials": self.num_specials,
             "code_base": self.code_base,
@@ -119,11 +124,13 @@ class VocabSpec:
 
     @classmethod
     def from_json(cls, d: dict) -> "VocabSpec":
-        if tuple(d.get("specials", ())) != SPECIALS:
-            raise ValueError("vocab.json: its specials differ from this docsynth's SPECIALS")
+        specials = tuple(d.get("specials", ()))
+        if specials != SPECIALS[: len(specials)] or len(specials) < 12:
+            raise ValueError(f"vocab.json: its specials {list(specials)} are not this docsynth's {list(SPECIALS)} (or their first 12)")
         spec = cls(
             text_vocab_size=d["text_vocab_size"], num_sizes=d["num_sizes"], coord_bins=d["coord_bins"],
             G=d["G"], K=d["K"], tokenizer=d.get("tokenizer", ""), tokenizer_sha256=d.get("tokenizer_sha256", ""),
+            specials=specials,
         )  # fmt: skip
         if spec.size != d["vocab_size"] or spec.code_base != d["code_base"]:
             raise ValueError("vocab.json: vocab_size/code_base disagree with the listed sizes")

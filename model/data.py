@@ -216,6 +216,8 @@ def image_blocks(tokens: np.ndarray, code_base: int) -> np.ndarray:
 
 
 IMAGE_MEMBERS = ("page.png", "page.jpg", "page.webp")
+UNIT_IMAGE_MEMBERS = {"page": IMAGE_MEMBERS, "document": ("pages.png", "pages.jpg", "pages.webp"),
+                      "glimpse": ("views.png", "views.jpg", "views.webp")}  # the images the pixel path reads, per unit
 
 
 def patches(img: np.ndarray, patch: int, channels: int, grid: tuple[int, int]) -> np.ndarray:
@@ -236,17 +238,41 @@ def patches(img: np.ndarray, patch: int, channels: int, grid: tuple[int, int]) -
     return out.reshape(h, patch, w, patch, C).transpose(0, 2, 1, 3, 4).reshape(h * w, patch * patch * C)
 
 
-def sample_pixels(raw: dict, meta: dict, blocks: np.ndarray, n: int, patch: int, channels: int) -> np.ndarray:
-    """(n, patch·patch·C) uint8: the pixels of each image row of a sample. Image blocks come in the
-    order the formats write them: the page first (read) or last (write), figure crops in element order."""
+def _figure_count(meta: dict) -> int:
+    return sum(el["type"] in ("figure", "image") for el in meta["elements"])
+
+
+def block_targets(meta: dict, nblocks: int) -> np.ndarray:
+    """(nblocks,) bool: which image blocks a `write` sample writes (predicts). The page image of a page;
+    each page's image of a document (the last block of each page: its figures come before it); every
+    look's view of a glimpse sample (not the global view). `read` samples write none."""
+    target = np.zeros(nblocks, dtype=bool)
+    if meta.get("direction") != "write" or not nblocks:
+        return target
+    unit = meta.get("unit") or "page"
+    if unit == "page":
+        target[-1] = True
+    elif unit == "glimpse":
+        target[1:] = True
+    else:
+        ends = np.cumsum([_figure_count(p) + 1 for p in meta["pages"]]) - 1
+        if ends[-1] != nblocks - 1:
+            raise ValueError(f"{nblocks} image blocks in the tokens, {ends[-1] + 1} images in meta.json")
+        target[ends] = True
+    return target
+
+
+def _decode_image(data: bytes) -> np.ndarray:
     from PIL import Image
 
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def _page_sources(page: np.ndarray, meta: dict) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    """A page's images in the order the formats write them: the page first (read) or last (write), figure
+    crops in element order, each with its (w, h) code grid."""
     from docsynth.coords import crop_slices
 
-    member = next((m for m in IMAGE_MEMBERS if m in raw), None)
-    if member is None:
-        raise ValueError(f"no page image ({', '.join(IMAGE_MEMBERS)})")
-    page = np.asarray(Image.open(io.BytesIO(raw[member])))
     figures = []
     for el in meta["elements"]:
         if el["type"] in ("figure", "image"):
@@ -254,7 +280,31 @@ def sample_pixels(raw: dict, meta: dict, blocks: np.ndarray, n: int, patch: int,
             ys, xs = crop_slices(page.shape, meta["width"], meta["height"], el["bbox"])
             figures.append((page[ys, xs], tuple(attrs["grid"])))
     whole = (page, tuple(meta["grid"]))  # (w, h) of the page's codes
-    sources = [whole, *figures] if meta["direction"] == "read" else [*figures, whole]
+    return [whole, *figures] if meta["direction"] == "read" else [*figures, whole]
+
+
+def image_sources(raw: dict, meta: dict) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    """Every image block's pixels and code grid, in sequence order, for any unit."""
+    unit = meta.get("unit") or "page"
+    member = next((m for m in UNIT_IMAGE_MEMBERS[unit] if m in raw), None)
+    if member is None:
+        raise ValueError(f"no {unit} image ({', '.join(UNIT_IMAGE_MEMBERS[unit])})")
+    full = _decode_image(raw[member])
+    if unit == "page":
+        return _page_sources(full, meta)
+    if unit == "glimpse":
+        S = meta["view_size"]
+        return [(full[i * S : (i + 1) * S], tuple(v["grid"])) for i, v in enumerate(meta["views"])]
+    out = []
+    for p in meta["pages"]:
+        im = p["image"]
+        out += _page_sources(full[im["top"] : im["top"] + im["height"], : im["width"]], {**p, "direction": meta["direction"]})
+    return out
+
+
+def sample_pixels(raw: dict, meta: dict, blocks: np.ndarray, n: int, patch: int, channels: int) -> np.ndarray:
+    """(n, patch·patch·C) uint8: the pixels of each image row of a sample (`image_sources` order)."""
+    sources = image_sources(raw, meta)
     if len(sources) != len(blocks):
         raise ValueError(f"{len(blocks)} image blocks in the tokens, {len(sources)} images in meta.json")
     out = np.zeros((n, patch * patch * channels), dtype=np.uint8)
@@ -283,9 +333,10 @@ def decode_sample(raw: dict, fmt: str, vocab: VocabSpec, pixels: tuple[int, int]
     if direction not in ("read", "write"):
         raise ValueError(f"sample {key}: meta.json direction is {direction!r}, expected 'read' or 'write'")
     blocks = image_blocks(tokens, vocab.code_base)
-    target = np.zeros(len(blocks), dtype=bool)
-    if direction == "write" and len(blocks):
-        target[-1] = True  # text first, then the page image: the last block is what is written
+    try:
+        target = block_targets(meta, len(blocks))
+    except (ValueError, KeyError) as e:
+        raise ValueError(f"sample {key}: {e}") from e
     pix = None
     if pixels is not None:
         try:
@@ -305,7 +356,8 @@ class SampleStream:
         self.cfg, self.shards, self.vocab = cfg, shards, vocab
         self.urls, self.counts = shards.urls, shards.counts
         self.slot, self.streams, self.books = slot, streams, books
-        self.members = ("meta.json", f"tokens_{cfg.format.lower()}.npy", *(IMAGE_MEMBERS if cfg.pixels else ()))
+        images = tuple(m for ms in UNIT_IMAGE_MEMBERS.values() for m in ms)
+        self.members = ("meta.json", f"tokens_{cfg.format.lower()}.npy", *(images if cfg.pixels else ()))
 
     def order(self, epoch: int) -> np.ndarray:
         n = len(self.urls)

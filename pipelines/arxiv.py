@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from docsynth import config as C
-from docsynth.pipeline import Pipeline
+from docsynth.pipeline import Pipeline, encode_and_serialize
 
 
 def config(**kw) -> C.PipelineConfig:
@@ -13,7 +13,5 @@ def config(**kw) -> C.PipelineConfig:
 
 def build(cfg: C.PipelineConfig) -> Pipeline:
     from docsynth.arxiv import Extract, PdfSource
-    from docsynth.encode import Encode
-    from docsynth.serialize import Serialize
-
-    return Pipeline(cfg, source=PdfSource(), steps=[Extract(cfg), Encode(cfg), Serialize(cfg)])
+        
+    return Pipeline(cfg, source=PdfSource(), steps=[Extract(cfg), *encode_and_serialize(cfg)])

@@ -11,10 +11,8 @@ A variant is a function that calls `config()` and changes fields, e.g.::
 from __future__ import annotations
 
 from docsynth import config as C
-from docsynth.encode import Encode
-from docsynth.pipeline import Pipeline
+from docsynth.pipeline import Pipeline, encode_and_serialize
 from docsynth.render.step import Render
-from docsynth.serialize import Serialize
 from docsynth.sources import get_source
 from docsynth.text import Normalize
 
@@ -24,4 +22,4 @@ def config(**overrides) -> C.PipelineConfig:
 
 
 def build(cfg: C.PipelineConfig) -> Pipeline:
-    return Pipeline(cfg, source=get_source(cfg), steps=[Normalize(cfg), Render(cfg), Encode(cfg), Serialize(cfg)])
+    return Pipeline(cfg, source=get_source(cfg), steps=[Normalize(cfg), Render(cfg), *encode_and_serialize(cfg)])

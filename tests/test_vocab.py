@@ -15,7 +15,7 @@ def spec(**kw):
 def test_layout_matches_design():
     v = spec()
     assert v.special("<bos>") == 100
-    assert v.special("<image_pad>") == 100 + len(SPECIALS) - 1
+    assert v.special("<image_pad>") == 100 + SPECIALS.index("<image_pad>") and v.special("</look>") == 100 + len(SPECIALS) - 1
     assert v.size_id(0) == 100 + len(SPECIALS) and v.size_id(999) == v.code_base - 1
     assert v.code_base == 100 + len(SPECIALS) + 1000
     assert v.size == v.code_base + 4 * 16

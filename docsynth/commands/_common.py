@@ -19,6 +19,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="corpus folder or fsspec URL (file://, s3://…)")
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     p.add_argument("--formats", default="A,B", help="serialized formats to write: A, B or A,B")
+    p.add_argument("--unit", choices=C.UNITS, default="page",
+                   help="a sample per page (default), per document (its pages in order) or per page as glimpses: "
+                        "a global view, then looks at regions, each a fixed-size crop with its text")  # fmt: skip
     p.add_argument("--workers", type=int, default=1, help="parallel shard workers (processes or Ray tasks)")
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="local (in-process / process pool) or ray")
     p.add_argument("--ray-address", default=None, help="join an existing Ray cluster (default: start a local one)")
@@ -39,7 +42,7 @@ def add_storage_option(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def apply_run_options(cfg: C.PipelineConfig, args) -> C.PipelineConfig:
-    base = [f"seed={args.seed}", f"tokens.formats={args.formats}"]
+    base = [f"seed={args.seed}", f"tokens.formats={args.formats}", f"tokens.unit={args.unit}"]
     if args.docs_per_shard:
         base.append(f"shards.docs_per_shard={args.docs_per_shard}")
     return C.apply_overrides(cfg, base + list(args.overrides))

@@ -17,6 +17,7 @@ def register(sub) -> None:
     p.add_argument("out_dir", metavar="DIR", help="corpus folder or URL")
     p.add_argument("--key", default=None, help="sample key, e.g. faker_00000003_0000 (default: the first sample)")
     p.add_argument("--out", default=None, metavar="FILE.png", help="write the figure here")
+    p.add_argument("--page", type=int, default=0, help="a document sample's page to draw (0-based; default 0)")
     p.add_argument("--level", choices=("para", "line", "word"), default="para", help="which boxes to draw")
     p.add_argument("--format", choices=("A", "B"), default=None, help="print the serialized sequence of this format")
     p.add_argument("--no-recon", action="store_true", help="skip the page reconstructed from codes.npy")
@@ -69,12 +70,19 @@ def print_sequence(sample, fmt: str) -> None:
 def write_figure(corpus, sample, args) -> None:
     from docsynth.report.draw import inspect_figure
 
-    image, meta = sample.image(), sample.meta
-    recon = None if args.no_recon else corpus.vision_tokenizer(args.tokenizer).decode(sample.codes())
-    h, w, G = sample.codes().shape
+    pages = sample.pages()
+    if not 0 <= args.page < len(pages):
+        raise ValueError(f"--page {args.page}: sample {sample.key} has {len(pages)} page(s) (0..{len(pages) - 1})")
+    image, meta = sample.image(args.page), pages[args.page]
+    views = sample.views() if sample.unit == "glimpse" else None
+    codes = sample.image_codes()[0 if views else args.page]  # a glimpse's page has no codes of its own: its views do
+    recon = None if args.no_recon or views else corpus.vision_tokenizer(args.tokenizer).decode(codes)
+    h, w, G = codes.shape
     tokens = ", ".join(f"{f} {n}" for f, n in meta["num_tokens"].items() if n is not None)
-    title = (f"{sample.key}  ·  {meta['width']:.0f}×{meta['height']:.0f} pt, {len(meta['elements'])} elements  ·  "
-             f"codes {h}×{w}×{G}  ·  tokens {tokens}  ·  {meta['direction']}")  # fmt: skip
-    fig = inspect_figure(meta, image, recon, level=args.level, scale=args.scale, title=title)
+    where = {"document": f"page {args.page + 1} of {len(pages)}  ·  ", "glimpse": f"{len(views or ()) - 1} looks  ·  "}.get(sample.unit, "")
+    grid = f"{len(views)} views × {h}×{w}×{G}" if views else f"{h}×{w}×{G}"
+    title = (f"{sample.key}  ·  {where}{meta['width']:.0f}×{meta['height']:.0f} pt, {len(meta['elements'])} elements  ·  "
+             f"codes {grid}  ·  tokens {tokens}  ·  {meta['direction']}")  # fmt: skip
+    fig = inspect_figure(meta, image, recon, level=args.level, scale=args.scale, title=title, views=views)
     fig.save(args.out)
     print(f"wrote {args.out} ({fig.width}×{fig.height} px): {sample.key} from {corpus.url}/data/{sample.shard}", file=sys.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -85,8 +86,12 @@ def scaled(image: np.ndarray, scale: float) -> Image.Image:
     return im
 
 
+LOOK_COLOR = (20, 20, 20)
+
+
 def draw_boxes(image: np.ndarray, meta: dict, level: str = "para", scale: float = 1.0, labels: bool = True) -> Image.Image:
-    """The page scaled by `scale` with its `level` boxes: outline and light fill in the type's colour."""
+    """The page scaled by `scale` with its `level` boxes: outline and light fill in the type's colour; a
+    glimpse sample's looks (`meta.views`) as numbered dark frames."""
     im = scaled(image, scale).convert("RGBA")
     px = im.width / meta["width"]  # output pixels per point
     overlay = Image.new("RGBA", im.size, (0, 0, 0, 0))
@@ -106,7 +111,36 @@ def draw_boxes(image: np.ndarray, meta: dict, level: str = "para", scale: float 
             draw.rectangle([x0, y0, max(x0, x1), max(y0, y1)], outline=(r, g, b, 200), width=1)
     if labels:
         _draw_labels(draw, meta, px, max(9, round(7 * scale)))
+    looks = [v["bbox"] for v in meta.get("views") or () if v["kind"] == "look"]
+    font = label_font(max(10, round(8 * scale)), bold=True)
+    for i, box in enumerate(looks, 1):
+        x0, y0, x1, y1 = (v * px for v in box)
+        draw.rectangle([x0, y0, x1, y1], outline=(*LOOK_COLOR, 255), width=max(2, round(scale * 1.5)))
+        l, t, r, b = draw.textbbox((0, 0), f"look {i}", font=font)
+        draw.rectangle([x1 - (r - l) - 6, y0, x1, y0 + b - t + 4], fill=(*LOOK_COLOR, 220))
+        draw.text((x1 - (r - l) - 3 - l, y0 + 2 - t), f"look {i}", font=font, fill=(255, 255, 255, 255))
     return Image.alpha_composite(im, overlay).convert("RGB")
+
+
+def views_panel(views: list[np.ndarray], height: int) -> Image.Image:
+    """A glimpse sample's views (global first) in a grid as tall as `height`, each framed and numbered."""
+    n = len(views)
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    side = max(16, (height - (rows - 1) * PAD // 2) // rows)
+    panel = Image.new("RGB", (cols * side + (cols - 1) * PAD // 2, height), BACKGROUND)
+    draw = ImageDraw.Draw(panel)
+    font = label_font(max(10, side // 20), bold=True)
+    for i, v in enumerate(views):
+        x, y = (i % cols) * (side + PAD // 2), (i // cols) * (side + PAD // 2)
+        panel.paste(scaled(v, side / v.shape[1]), (x, y))
+        draw.rectangle([x, y, x + side - 1, y + side - 1], outline=(190, 190, 190))
+        label = "global" if i == 0 else f"look {i}"  # bottom-right: a view's content starts at its top-left
+        l, t, r, b = draw.textbbox((0, 0), label, font=font)
+        x1, y1 = x + side - 2, y + side - 2
+        draw.rectangle([x1 - (r - l) - 6, y1 - (b - t) - 4, x1, y1], fill=LOOK_COLOR)
+        draw.text((x1 - (r - l) - 3 - l, y1 - (b - t) - 2 - t), label, font=font, fill=(255, 255, 255))
+    return panel
 
 
 def _attrs(el: dict) -> dict:
@@ -174,28 +208,34 @@ def inspect_size(image_w: int, image_h: int, scale: float, panels: int) -> tuple
 
 
 def inspect_figure(
-    meta: dict, image: np.ndarray, recon: np.ndarray | None, *, level: str = "para", scale: float = 1.5, title: str = ""
+    meta: dict, image: np.ndarray, recon: np.ndarray | None, *, level: str = "para", scale: float = 1.5, title: str = "",
+    views: list[np.ndarray] | None = None,
 ) -> Image.Image:
-    """Header (title, legend), the page with boxes, and beside it the reconstruction (when given)."""
+    """Header (title, legend), the page with boxes, and beside it the reconstruction (when given) and a
+    glimpse sample's views (when given)."""
     left = draw_boxes(image, meta, level, scale)
-    panels = [(f"page with {level} boxes", left)]
+    panels = [(f"page with {level} boxes" + (" and looks" if meta.get("views") else ""), left)]
     if recon is not None:
         H, W = image.shape[:2]
         r = np.asarray(recon)[:H, :W]
-        panels.append((f"reconstructed from codes.npy · PSNR {psnr(image, r):.1f} dB", scaled(r, scale)))
-    W, H = inspect_size(image.shape[1], image.shape[0], scale, len(panels))
+        panels.append((f"reconstructed from codes · PSNR {psnr(image, r):.1f} dB", scaled(r, scale)))
+    if views:
+        S = views[0].shape[0]
+        panels.append((f"the {len(views)} views, {S}×{S} px each", views_panel(views, left.height)))
+    W = PAD + sum(im.width + PAD for _, im in panels)
+    H = header_height(scale) + left.height + PAD
     canvas = Image.new("RGB", (W, H), BACKGROUND)
     draw = ImageDraw.Draw(canvas)
     size = _title_size(scale)
     draw.text((PAD, PAD // 2), title, font=label_font(size, bold=True), fill=INK)
     draw.text((PAD, PAD // 2 + _line_h(size)), degradations_text(meta), font=label_font(size), fill=INK)
     _draw_legend(draw, meta, (PAD, PAD // 2 + 2 * _line_h(size)), size)
-    y = header_height(scale)
-    for i, (caption, im) in enumerate(panels):
-        x = PAD + i * (left.width + PAD)
+    y, x = header_height(scale), PAD
+    for caption, im in panels:
         draw.text((x, y - _line_h(size)), caption, font=label_font(size), fill=INK)
         canvas.paste(im, (x, y))
         draw.rectangle([x - 1, y - 1, x + im.width, y + im.height], outline=(190, 190, 190))
+        x += im.width + PAD
     return canvas
 
 

@@ -88,19 +88,28 @@ def _codes_table(st: CorpusStats) -> str:
 
 
 def thumbnail_uri(sample) -> str:
-    meta, image = sample.meta, sample.image()
+    """The sample's (first) page with its boxes, and a glimpse sample's looks."""
+    meta, image = sample.pages()[0], sample.image()
     im = draw_boxes(image, meta, "para", scale=THUMB_HEIGHT / image.shape[0], labels=False)
     buf = io.BytesIO()
     im.save(buf, format="JPEG", quality=88)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _what(s) -> str:
+    n = len(s.pages()[0]["elements"])
+    if s.unit == "document":
+        return f"page 1 of {len(s.pages())}, {n} elements"
+    if s.unit == "glimpse":
+        return f"{n} elements, {len(s.meta['views']) - 1} looks"
+    return f"{n} elements"
+
+
 def _thumbs(st: CorpusStats) -> str:
-    kinds = {el["type"] for s in st.thumbs for el in s.meta["elements"]}
+    kinds = {el["type"] for s in st.thumbs for el in s.pages()[0]["elements"]}
     legend = "".join(f"<span><i style='background:rgb{type_color(k)}'></i>{e(k)}</span>" for k in sorted(kinds))
     items = "".join(
-        f"<figure><img src='{thumbnail_uri(s)}' alt='{e(s.key)}'><figcaption>{e(s.key)} · {len(s.meta['elements'])} "
-        f"elements</figcaption></figure>"
+        f"<figure><img src='{thumbnail_uri(s)}' alt='{e(s.key)}'><figcaption>{e(s.key)} · {_what(s)}</figcaption></figure>"
         for s in st.thumbs
     )
     return f"<p class='legend'>{legend}</p><div class='thumbs'>{items}</div>"

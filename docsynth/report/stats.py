@@ -102,12 +102,23 @@ class CorpusStats:
         self.counters.setdefault(name, Counter())[str(value)] += n
 
     def add(self, s: Sample) -> None:
-        meta, layout = s.meta, s.layout
         self.samples += 1
-        self.docs[(meta["source"], meta["docid"])] += 1
-        for fmt, n in meta["num_tokens"].items():
+        for fmt, n in s.meta["num_tokens"].items():
             if n is not None:
                 self.tokens.setdefault(fmt, []).append(int(n))
+        self.count("unit", s.unit)
+        if s.unit == "glimpse":
+            self.per_page.setdefault("looks", []).append(len(s.meta["views"]) - 1)
+            self.count("look scale", "downscaled (< 1)" if any(v["scale"] < 1 for v in s.meta["views"][1:]) else "≥ 1")
+        for meta in s.pages():
+            self._add_page(meta)
+        for codes in s.image_codes():  # (h, w, G)
+            flat = (codes.reshape(-1, self.G).astype(np.int64) + np.arange(self.G) * self.K).ravel()
+            self.codes += np.bincount(flat, minlength=self.G * self.K).reshape(self.G, self.K)
+
+    def _add_page(self, meta: dict) -> None:
+        layout = json.loads(meta.get("layout") or "{}")
+        self.docs[(meta["source"], meta["docid"])] += 1
         self._add_elements(meta)
         self.per_page["code grid"].append(int(meta["grid"][0] * meta["grid"][1]))
         size = f"{meta['width']:.0f}×{meta['height']:.0f} pt"
@@ -120,9 +131,6 @@ class CorpusStats:
         self.count("scan", "degraded" if ops else "clean")
         for op in ops:
             self.count("degradation", op)
-        codes = s.codes()  # (h, w, G)
-        flat = (codes.reshape(-1, self.G).astype(np.int64) + np.arange(self.G) * self.K).ravel()
-        self.codes += np.bincount(flat, minlength=self.G * self.K).reshape(self.G, self.K)
 
     def _add_elements(self, meta: dict) -> None:
         W, H = meta["width"], meta["height"]
@@ -204,8 +212,13 @@ def summary_text(st: CorpusStats, name: str | None = None) -> str:
     j = st.to_json()
     t, lines = j["totals"], []
     dropped = ", ".join(f"{k} {v}" for k, v in j["dropped_by_reason"].items()) or "none"
-    lines.append(f"{name or st.url}: {_n(j['shards'], 'shard')}, {_n(st.samples, 'page')} from {_n(len(st.docs), 'document')} "
+    units = st.counters.get("unit") or Counter()
+    what = _n(st.samples, "page") if set(units) <= {"page", "glimpse"} else f"{_n(st.samples, 'sample')} of {_n(sum(st.docs.values()), 'page')}"
+    lines.append(f"{name or st.url}: {_n(j['shards'], 'shard')}, {what} from {_n(len(st.docs), 'document')} "
                  f"({t.get('docs_in', '?')} in, {t.get('docs_dropped', '?')} dropped: {dropped})")  # fmt: skip
+    if looks := j["per_page"].get("looks"):
+        lines.append(f"glimpse: {looks['mean']:.1f} looks per page (max {looks['max']:.0f}); "
+                     f"{(st.counters.get('look scale') or Counter()).get('downscaled (< 1)', 0)} pages have a look shown below the raster's scale")  # fmt: skip
     for f, d in j["tokens"].items():
         lines.append(f"tokens {f}: {d['total']} in all, per sample mean {d['mean']:.0f}, min {d['min']:.0f}, max {d['max']:.0f}")
     pp = j["per_page"]
