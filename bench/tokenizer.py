@@ -15,6 +15,10 @@ CKPT: checkpoint paths (`default`, the shipped 8x one, is always included, first
   PSNR            of rebuilt against stored pages (grey), renderer and real
   usage           share of each head's K codes used over these pages (min-max over heads)
   ms/page         encode, one CPU thread, per page
+  colour          on held-out RGB renderer pages (the renderer colours text and figures): mean absolute
+                  error in 0-255 units over ink pixels (darker than 200 in some channel), and the share
+                  of the stored chroma (max - min channel) the rebuilt page keeps on coloured ink
+                  pixels (chroma > 40); a grey checkpoint keeps 0 %
 
 The baseline is the shipped checkpoint measured in the same run.
 """
@@ -31,13 +35,14 @@ import numpy as np
 import torch
 
 from docsynth.model.vision.legibility import available, legibility
+from docsynth.model.vision.pages import held_out_page
 from docsynth.model.vision.tokenizer import VisionTokenizer
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real_pdfs"
 
 
-def renderer_pages(n: int, seed: int) -> list[tuple[np.ndarray, float, list]]:
-    """(grey image, width in points, regions) of held-out renderer pages at the default knobs."""
+def renderer_pages(n: int, seed: int, rgb: bool = False) -> list[tuple[np.ndarray, float, list]]:
+    """(grey or RGB image, width in points, regions) of held-out renderer pages at the default knobs."""
     from itertools import count
 
     from docsynth import config as C
@@ -48,7 +53,7 @@ def renderer_pages(n: int, seed: int) -> list[tuple[np.ndarray, float, list]]:
 
     # English only: the Tesseract these machines install reads English (eng) and nothing else
     # clean pages: what a scan's blur costs a reader is the renderer's business, not the tokenizer's
-    cfg = C.PipelineConfig(num_docs=1 << 30, seed=seed, render=C.RenderConfig(mode="L"), source=C.SourceConfig(locales=("en_US",)),
+    cfg = C.PipelineConfig(num_docs=1 << 30, seed=seed, render=C.RenderConfig(mode="RGB" if rgb else "L"), source=C.SourceConfig(locales=("en_US",)),
                            degrade=C.DegradeConfig(prob=0.0))  # fmt: skip
     source, ctx = get_source(cfg), ShardContext(shard=0, seed=seed)
     docs = (doc for i in count() for doc in source.read({"kind": "faker", "start": i, "stop": i + 1}, ctx))
@@ -66,7 +71,7 @@ def real_pages(n: int) -> list[tuple[np.ndarray, float, list]]:
     import pymupdf
 
     paths = sorted(REAL.glob("*.pdf")) if REAL.is_dir() else []
-    picks = [(p, k) for p in paths for k in range(pymupdf.open(p).page_count) if k % 3 == 1]
+    picks = [(p, k) for p in paths for k in range(pymupdf.open(p).page_count) if held_out_page(k)]
     out = []
     for p, k in picks[:: max(1, len(picks) // max(n, 1))][:n]:
         with pymupdf.open(p) as d:
@@ -105,12 +110,30 @@ def measure(tok: VisionTokenizer, pages: list, ocr: bool) -> dict:
     return out
 
 
+def colour(tok: VisionTokenizer, pages: list) -> dict:
+    """Colour error of pages rebuilt from codes against the stored RGB pages (see the module docstring)."""
+    abs_err, ink, kept, chroma = 0.0, 0, 0.0, 0.0
+    for img, _, _ in pages:
+        rec = np.asarray(tok.decode(tok.encode(img)))[: img.shape[0], : img.shape[1]]
+        rec = np.repeat(rec[..., None], 3, axis=2) if rec.ndim == 2 else rec[..., :3]
+        a, b = img.astype(np.float64), rec.astype(np.float64)
+        dark = (a < 200).any(axis=2)
+        abs_err += np.abs(a - b)[dark].sum() / 3
+        ink += int(dark.sum())
+        c_stored = a.max(axis=2) - a.min(axis=2)
+        coloured = dark & (c_stored > 40)
+        kept += float((b.max(axis=2) - b.min(axis=2))[coloured].sum())
+        chroma += float(c_stored[coloured].sum())
+    return {"mae_ink": abs_err / max(ink, 1), "chroma_kept": kept / max(chroma, 1e-9)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("checkpoints", nargs="*")
     ap.add_argument("--pages", type=int, default=8, help="held-out renderer pages")
     ap.add_argument("--real-pages", type=int, default=6, help="real paper pages (skipped where ../shared/real_pdfs is absent)")
     ap.add_argument("--seed", type=int, default=1_000_003, help="renderer seed (far from every training stream)")
+    ap.add_argument("--colour-pages", type=int, default=4, help="held-out RGB renderer pages for the colour error (0: skip)")
     args = ap.parse_args()
     ocr = available()
     sets = {"renderer": renderer_pages(args.pages, args.seed)}
@@ -128,6 +151,13 @@ def main() -> int:
             leg = f"{m['stored']:14.3f} {m['rebuilt']:7.3f} {m['rebuilt'] - m['stored']:+6.3f}" if ocr else f"{'-':>14s} {'-':>7s} {'-':>6s}"
             print(f"{Path(ck).name:34s} {name:12s} {tok.G:3d} {tok.patch:5d} {m['positions']:9.0f} {leg} {m['psnr']:6.2f} "
                   f"{m['usage'][0]:5.0%}-{m['usage'][1]:4.0%} {m['ms']:8.1f}")  # fmt: skip
+    if args.colour_pages:
+        rgb = renderer_pages(args.colour_pages, args.seed + 1, rgb=True)
+        print(f"\ncolour, {len(rgb)} held-out RGB renderer pages: {'checkpoint':34s} {'channels':>8s} {'MAE on ink':>10s} {'chroma kept':>11s}")
+        for ck in ["default", *args.checkpoints]:
+            tok = VisionTokenizer.load(ck)
+            c = colour(tok, rgb)
+            print(f"{'':46s}{Path(ck).name:34s} {tok.cfg.channels:8d} {c['mae_ink']:10.1f} {c['chroma_kept']:11.0%}")
     return 0
 
 

@@ -283,3 +283,51 @@ def word_mask(page) -> np.ndarray:
                 x0, y0, x1, y1 = w.bbox
                 mask[max(int(y0 * sy), 0) : min(int(np.ceil(y1 * sy)), H), max(int(x0 * sx), 0) : min(int(np.ceil(x1 * sx)), W)] = 1
     return mask
+
+
+def held_out_page(index: int) -> bool:
+    """Real paper pages kept for evaluation (bench/tokenizer.py): every third page, from the second."""
+    return index % 3 == 1
+
+
+def paper_pages(folder, seed: int, *, rgb: bool = False, dpi: int = 72, word_masks: bool = False) -> Iterator:
+    """Real paper pages for training, endlessly: every PDF under `folder` rasterized at `dpi`, the pages
+    `held_out_page` keeps for evaluation left out, in a shuffled order per pass; with `word_masks`,
+    (page, mask) pairs from the text layer's word boxes. Raises ValueError when no page qualifies."""
+    from pathlib import Path
+
+    paths = sorted(Path(folder).glob("*.pdf"))
+    picks = []
+    for p in paths:
+        try:
+            with pymupdf.open(p) as d:
+                picks += [(p, k) for k in range(d.page_count) if not held_out_page(k)]
+        except (RuntimeError, ValueError) as e:  # a damaged PDF: named, skipped
+            print(f"paper_pages: skipping {p}: {e}")
+    if not picks:
+        raise ValueError(f"paper_pages: no training pages in {folder} (no readable PDF with pages outside the held-out ones)")
+    rng = np.random.default_rng(seed)
+    while True:
+        for i in rng.permutation(len(picks)):
+            path, k = picks[i]
+            with pymupdf.open(path) as d:
+                page = d[k]
+                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB if rgb else pymupdf.csGRAY, alpha=False)
+                img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n).copy()
+                img = img if rgb else img[:, :, 0]
+                if not word_masks:
+                    yield img
+                    continue
+                mask = np.zeros(img.shape[:2], dtype=np.uint8)
+                s = dpi / 72
+                for x0, y0, x1, y1, *_ in page.get_text("words"):
+                    mask[max(int(y0 * s), 0) : max(int(np.ceil(y1 * s)), 0), max(int(x0 * s), 0) : max(int(np.ceil(x1 * s)), 0)] = 1
+                yield img, mask
+
+
+def interleave(streams: list[Iterator], weights: list[float], seed: int) -> Iterator:
+    """Items drawn from `streams` at random with `weights` (deterministic per seed)."""
+    rng = np.random.default_rng(seed)
+    p = np.asarray(weights, dtype=np.float64) / sum(weights)
+    while True:
+        yield next(streams[int(rng.choice(len(streams), p=p))])

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig
-from .pages import PageGenConfig, rendered_pages, synthetic_pages
+from .pages import PageGenConfig, interleave, paper_pages, rendered_pages, synthetic_pages
 from .quantizers import VQ
 from .tokenizer import VisionTokenizer
 
@@ -289,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         choices=("generated", "render"),
         help="training pages: this module's quick generator, or docsynth's synth renderer",
     )
+    ap.add_argument("--papers", default=None, metavar="DIR",
+                    help="also train on real paper pages: the PDFs in DIR at 72 dpi, every third page (from the second) "
+                         "kept out for bench/tokenizer.py")  # fmt: skip
+    ap.add_argument("--paper-share", type=float, default=0.25, help="share of training pages drawn from --papers")
     ap.add_argument("--channels", type=int, default=1, choices=(1, 3))
     ap.add_argument("--quantizer", default="fsq", choices=("fsq", "vq"))
     ap.add_argument("--heads", type=int, default=8)
@@ -362,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.text_weight and (args.image_dir or args.data != "render"):
         raise ValueError("--text-weight needs --data render (word boxes come with the renderer's pages)")
     images = args.image_dir or (pages(args.seed, rgb=rgb, word_masks=args.text_weight > 0) if args.data == "render" else None)
+    if args.papers:
+        if args.image_dir or args.data != "render" or not 0 < args.paper_share < 1:
+            raise ValueError("--papers mixes real paper pages into --data render pages, at a --paper-share in (0, 1)")
+        papers = paper_pages(args.papers, args.seed, rgb=rgb, word_masks=args.text_weight > 0)
+        images = interleave([images, papers], [1 - args.paper_share, args.paper_share], args.seed)
+        recipe["data"] += f" + {args.paper_share:.0%} paper_pages({args.papers}) (held out: pages.held_out_page)"
     train_tokenizer(
         cfg,
         images,

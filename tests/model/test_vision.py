@@ -293,3 +293,30 @@ def test_text_weighted_loss_and_masked_crops():
     assert reconstruction_loss(recon, target, 0.1, 0.0, torch.ones_like(top)) == pytest.approx(float(plain))
     assert reconstruction_loss(recon, target, 0.1, 0.0, 1 + 4 * top) > plain  # the error lies where the text is
     assert reconstruction_loss(recon, target, 0.1, 0.0, 1 + 4 * (1 - top)) < plain
+
+
+def test_paper_pages_leave_the_held_out_pages_and_mask_their_words(tmp_path):
+    """`--papers`: real pages rasterized for training, never the ones bench/tokenizer.py evaluates on."""
+    import itertools
+
+    import pymupdf
+
+    from docsynth.model.vision.pages import held_out_page, interleave, paper_pages
+
+    doc = pymupdf.open()
+    for k in range(5):
+        page = doc.new_page(width=200, height=120)
+        page.insert_text((20, 40 + 10 * k), f"page {k}", fontsize=12)  # the text's height tells the pages apart
+    doc.save(tmp_path / "paper.pdf")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 nothing else")
+    seen = set()
+    for img, mask in itertools.islice(paper_pages(tmp_path, seed=0, word_masks=True), 12):
+        assert img.shape == (120, 200) and mask.shape == img.shape and img.dtype == np.uint8
+        ink = np.nonzero((img < 128).any(axis=1))[0]
+        seen.add(int(round((ink.min() - 30) / 10)))
+        assert mask[img < 128].all() and 0 < mask.mean() < 0.2  # every dark pixel lies in a word box
+    assert seen == {k for k in range(5) if not held_out_page(k)}
+    mixed = list(itertools.islice(interleave([itertools.repeat("a"), itertools.repeat("b")], [0.75, 0.25], seed=1), 2000))
+    assert abs(mixed.count("b") / len(mixed) - 0.25) < 0.03
+    with pytest.raises(ValueError, match="no training pages"):
+        next(paper_pages(tmp_path / "nothing", seed=0))
