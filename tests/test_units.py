@@ -269,7 +269,7 @@ def test_inspect_and_stats_show_pages_and_looks(documents, glimpses, tmp_path, c
 
     assert cli.main(["inspect", glimpses.url, "--out", str(tmp_path / "g.png"), "--format", "B"]) == 0
     printed = capsys.readouterr().out
-    assert "<look><box>" in printed
+    assert "looks" in printed.splitlines()[0] and "\n<look><box>" in printed  # one look a line, its view beside it
     with Image.open(tmp_path / "g.png") as im:  # the page with its looks, then the views panel
         page_w = next(glimpses.samples(1)).image().shape[1]
         assert im.width > 2 * 1.5 * page_w
