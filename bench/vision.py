@@ -2,6 +2,11 @@
 
     python bench/vision.py                   # CPU: channels-last (what docsynth runs) vs NCHW
     python bench/vision.py --device cuda     # also CUDA fp32 (TF32 off), as the Ray vision actors run
+    python bench/vision.py --checkpoint P16.pt  # also other checkpoints (a wide-patch one) on the same pages
+
+Other checkpoints run channels-last on one thread like docsynth; their "speed-up" is against the
+same baseline, and their codes are not compared (another tokenizer, other codes): the positions per
+page are printed instead.
 
 The baseline is the same shipped checkpoint run NCHW on one CPU thread, measured in the same
 run. "codes differ" counts codes that differ from the baseline's (float rounding at FSQ level
@@ -67,6 +72,7 @@ def main() -> None:
     p.add_argument("--pages", type=int, default=12)
     p.add_argument("--seed", type=int, default=10**6)
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--checkpoint", action="append", default=[], help="another checkpoint to time on the same pages (repeatable)")
     args = p.parse_args()
     torch.set_num_threads(1)
     tok = VisionTokenizer.load("default")
@@ -85,12 +91,21 @@ def main() -> None:
         torch.backends.cuda.matmul.allow_tf32 = False
         gpu = copy.deepcopy(tok.model).to("cuda")
         rows.append((f"cuda fp32 ({torch.cuda.get_device_name()})", *encode_all(gpu, "cuda", cl, torch.cuda.synchronize)))
+    others = []
+    for ck in args.checkpoint:
+        other = VisionTokenizer.load(ck)
+        xs = [torch.from_numpy(other._to_chw(im, i))[None].contiguous(memory_format=torch.channels_last) for i, im in enumerate(imgs)]
+        t, codes = encode_all(other.model, "cpu", xs, none)
+        others.append((f"{ck} (G={other.G}, patch {other.patch})", t, codes))
     n = sum(c.numel() for c in base)
     print(f"{len(imgs)} pages ({source}), {imgs[0].shape[1]}x{imgs[0].shape[0]} px first; {n} codes")
     print(f"{'encoder':42s} {'ms/page':>8s} {'speed-up':>9s} {'codes differ':>14s}")
     for name, t, codes in rows:
         diff = sum(int((a != b).sum()) for a, b in zip(codes, base))
         print(f"{name:42s} {t * 1e3:8.1f} {t_base / t:8.2f}x {diff:>8d} ({diff / n:.1e})")
+    for name, t, codes in others:
+        positions = statistics.fmean(c.shape[-3] * c.shape[-2] for c in codes)
+        print(f"{name:42s} {t * 1e3:8.1f} {t_base / t:8.2f}x {'-':>8s}  {positions:.0f} positions/page")
 
 
 if __name__ == "__main__":
