@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justi
 RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
+JUSTIFIED_FILL, STRETCHED_SPACE = 0.85, 3.0  # a row this full of its column, its gaps under this many font sizes: one line
 
 
 @dataclass(slots=True)
@@ -396,6 +399,34 @@ def leaf_lines(leaf: Leaf, index: int) -> None:
             cur.extend(f.words)
         lines.append(TLine(cur, box_union(w.bbox for w in cur), index, leaf.col, r))
     leaf.lines = lines
+
+
+_LEADER = re.compile(r"(?:[.·]\s+){3,}[.·]")  # leader dots, spaced as TeX and word processors set them
+
+
+def justified_rows(lines: list[TLine]) -> list[TLine]:
+    """Lines of a region that was no table after all, where one printed row came out as several lines:
+    the cells of a row join one line again when together they fill `JUSTIFIED_FILL` of the column and
+    no gap between them exceeds `STRETCHED_SPACE` font sizes (a justified line whose stretched word
+    spaces lined up with the next row's: a bibliography entry). Rows that leave most of the column
+    empty, or hold a run of leader dots (a table of contents: number, title, page), keep their cells."""
+    out: list[TLine] = []
+    i = 0
+    while i < len(lines):
+        j = i + 1
+        while j < len(lines) and (lines[j].leaf, lines[j].row) == (lines[i].leaf, lines[i].row):
+            j += 1
+        row = sorted(lines[i:j], key=lambda ln: ln.bbox[0])
+        width = row[-1].bbox[2] - row[0].bbox[0]
+        tight = all(b.bbox[0] - a.bbox[2] <= STRETCHED_SPACE * max(a.size, b.size) for a, b in zip(row, row[1:]))
+        leaders = any(_LEADER.search(ln.text) for ln in row)  # a table of contents' dots: its cells stay cells
+        if len(row) > 1 and tight and not leaders and width >= JUSTIFIED_FILL * (row[0].col[2] - row[0].col[0]):
+            words = [w for ln in row for w in ln.words]
+            out.append(TLine(words, box_union(w.bbox for w in words), row[0].leaf, row[0].col, row[0].row))
+        else:
+            out.extend(lines[i:j])
+        i = j
+    return out
 
 
 def reading_order(words: list[PWord], blocks: list[Box], gutter: float, height: float | None = None,

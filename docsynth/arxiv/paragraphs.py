@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from docsynth.arxiv.layout import Leaf, TLine
+from docsynth.arxiv.layout import Leaf, TLine, justified_rows
 from docsynth.arxiv.tables import author_groups, header_lines, table_element
 from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
 from docsynth.doc import Element, Line, Word, box_union
@@ -199,8 +199,8 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
                 out.append(element)
             elif authors:  # one paragraph an author, in the order the block is read
                 out.extend(e for group in authors for e in _text_elements(group, body, height, granularity))
-            else:
-                out.extend(_text_elements(lines, body, height, granularity))
+            else:  # running text; a region that was no table after all gets its justified rows back whole
+                out.extend(_text_elements(justified_rows(lines) if table is not None else lines, body, height, granularity))
         run = []
         if item is not None:
             out.append(blocks[item])

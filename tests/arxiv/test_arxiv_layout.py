@@ -474,3 +474,24 @@ def test_greek_prose_is_text_and_greek_symbols_are_math():
     assert _word(["α"], 0, 0, 5, 10, 10.0, "Times-Roman", 0).math_chars == 1
     assert _word(["λ=2"], 0, 0, 15, 10, 10.0, "Times-Roman", 0).math_chars == 2
     assert _word(["Πίνακας"], 0, 0, 30, 10, 10.0, "CMMI10", 0).math_chars == 7  # a math font: math all the same
+
+
+def test_a_region_that_was_no_table_gets_its_justified_rows_back_whole():
+    """A bibliography's stretched word spaces line up into what looked like cell gaps: where no table is
+    found, a row that fills its column with only stretched spaces is one line again; a table of
+    contents' rows (leader dots) and rows that leave the column half empty keep their cells."""
+    from docsynth.arxiv.layout import TLine, justified_rows
+
+    col = (54.0, 0.0, 295.0, 800.0)
+
+    def line(texts_x, y, row):
+        words = [word(t, x, y) for t, x in texts_x]
+        return [TLine([w], w.bbox, 0, col, row) for w in words]
+
+    bib = line([("[12]", 54), ("P.", 84), ("J.", 112), ("Eby.", 140), ("Setuptools", 175), ("install.", 250)], 100, 0)
+    assert all(w.bbox[2] <= 295 for ln in bib for w in ln.words)
+    toc = line([("2.1", 87), ("Methods", 112), (". . . . . . . .", 160), ("4", 285)], 120, 1)
+    short = line([("Name", 54), ("Score", 120)], 140, 2)  # a table row: a third of the column
+    out = justified_rows(bib + toc + short)
+    assert [ln.text for ln in out] == ["[12] P. J. Eby. Setuptools install.", "2.1", "Methods", ". . . . . . . .", "4", "Name", "Score"]
+    assert out[0].bbox[0] == 54 and out[0].row == 0
