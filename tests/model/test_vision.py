@@ -320,3 +320,20 @@ def test_paper_pages_leave_the_held_out_pages_and_mask_their_words(tmp_path):
     assert abs(mixed.count("b") / len(mixed) - 0.25) < 0.03
     with pytest.raises(ValueError, match="no training pages"):
         next(paper_pages(tmp_path / "nothing", seed=0))
+
+
+def test_the_shipped_wide_patch_checkpoint_spends_a_third_of_the_positions():
+    """`vision_tokenizer_p16.pt` (issue 13, not the default): patch 16, G = 32, K = 1024; a letter page is
+    under 2,000 positions, and a page rebuilt from its codes is close to the page."""
+    from pathlib import Path
+
+    import docsynth
+
+    path = Path(docsynth.__file__).parent / "assets" / "vision_tokenizer_p16.pt"
+    tok = VisionTokenizer.load(str(path))
+    assert (tok.patch, tok.G, tok.K) == (16, 32, 1024)
+    page = np.full((792, 612), 255, np.uint8)
+    page[100:700:14, 72:540] = 40  # text-like rows of ink
+    codes = tok.encode(page)
+    assert codes.shape == (50, 39, 32) and codes.shape[0] * codes.shape[1] <= 2000
+    assert psnr(page, np.asarray(tok.decode(codes))[:792, :612]) > 20.0
