@@ -101,17 +101,15 @@ class Sample:
 
     def image(self, page: int = 0) -> np.ndarray:
         """A page raster: (H, W) uint8 grey or (H, W, 3) uint8 RGB (`page`: its index among a document's)."""
-        return self._page_images(page)
+        return self.page_images()[page]
 
     def page_images(self) -> list[np.ndarray]:
-        return [self._page_images(i) for i in range(len(self.pages()))]
-
-    def _page_images(self, i: int) -> np.ndarray:
+        """Every page raster of the sample (one unless a document), the image member decoded once."""
         full = self._decode(self.image_field)
         if self.unit != "document":
-            return full
-        im = self.meta["pages"][i]["image"]
-        return full[im["top"] : im["top"] + im["height"], : im["width"]]
+            return [full]
+        ims = [p["image"] for p in self.meta["pages"]]
+        return [full[im["top"] : im["top"] + im["height"], : im["width"]] for im in ims]
 
     def views(self) -> list[np.ndarray]:
         """Glimpse unit: the views (global first), each S x S."""

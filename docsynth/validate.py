@@ -108,8 +108,6 @@ def _check_against_meta(fmt: str, elems: list, meta: dict, codes: np.ndarray, er
             return
         for i, (e, p) in enumerate(zip(elems, pages)):
             w, h = p["grid"]
-            if (codes[i, h:] != -1).any() or (codes[i, :, w:] != -1).any():
-                err(f"codes.npy: page {i} has codes past its {w}x{h} grid (padding must be -1)")
             _check_page(fmt, e.children, {**meta, **p}, codes[i, :h, :w], err, f"page {i}: ")
     else:
         _check_glimpse(fmt, elems, meta, codes, err)
@@ -277,6 +275,9 @@ def _check_sample(key: str, members: dict, vocab: VocabSpec, tok, err) -> None:
     valid = codes[codes >= 0] if unit == "document" else codes
     if (codes < (-1 if unit == "document" else 0)).any() or valid.max() >= vocab.K:
         err(f"codes.npy: codes outside [0, {vocab.K})")
+    for i, (w, h) in enumerate(p["grid"] for p in meta.get("pages") or ()):  # a document's padding, checked once
+        if (codes[i, h:] != -1).any() or (codes[i, :, w:] != -1).any():
+            err(f"codes.npy: page {i} has codes past its {w}x{h} grid (padding must be -1)")
     parsed = {f: check_sequence(f, members, meta, codes, vocab, tok, err) for f in meta["formats"]}
     if parsed.get("A") is not None and parsed.get("B") is not None and strip_boxes(parsed["A"]) != parsed["B"]:
         err("Format B is not Format A without its boxes")
