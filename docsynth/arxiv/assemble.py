@@ -3,12 +3,17 @@ page margin, such as arXiv's identifier, last)."""
 
 from __future__ import annotations
 
+import re
+
 from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, drawn_tables, find_figures, in_figure, split_labels
 from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, mat_inv
 from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, assign_rows, body_size, fragments, reading_order
 from docsynth.arxiv.paragraphs import build_elements, text_element
 from docsynth.arxiv.words import TO_FRAME, PWord
 from docsynth.doc import Element, Line, Word, box_union
+
+
+_TICK = re.compile(r"[-+−–]?[\d.,%]+[a-zA-Z%]{0,3}")  # a tick label: 0.5, 10%, 20ms, -3
 
 
 def rotated_elements(rotated: dict[int, list[PWord]], granularity: str) -> list[Element]:
@@ -74,13 +79,16 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     body = body_size(words)
     text_words, figures = split_labels(words, figures, body, drawn_tables(paths, words, body))
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
-    for e in rotated_elements(rotated, granularity):
-        if _on(e, width, height):
-            k = _rotated_label(e, figures)
-            if k is not None:
-                labels[k].append(e)
-            else:
-                (stamps if _in_margin(e, text_words) else turned).append(e)
+    pending = [e for e in rotated_elements(rotated, granularity) if _on(e, width, height)]
+    while pending:  # a figure grown by its tick labels reaches its axis title: passes until none joins
+        attached = [(e, k) for e in pending if (k := _rotated_label(e, figures)) is not None]
+        for e, k in attached:
+            labels[k].append(e)
+        pending = [e for e in pending if all(e is not a for a, _ in attached)]
+        if not attached:
+            break
+    for e in pending:
+        (stamps if _in_margin(e, text_words) else turned).append(e)
     for f in figures:
         f.bbox = clip(f.bbox, width, height) or f.bbox
     blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
@@ -101,9 +109,10 @@ def _in_margin(e: Element, words: list[PWord]) -> bool:
 
 
 def _rotated_label(e: Element, figures: list[Figure]) -> int | None:
-    """A short rotated line beside a figure (an axis title) is one of its labels: the index of the figure
+    """A short rotated line beside a figure (an axis title), or a run of tick labels, is one of its labels: the index of the figure
     that grows over it, or None."""
-    if len(e.text.split()) > LABEL_WORDS:
+    words = e.text.split()
+    if len(words) > LABEL_WORDS and not all(_TICK.fullmatch(w) for w in words):  # a rotated axis's tick labels are many
         return None
     reach = LABEL_REACH * min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1])  # the line's height: its font size
     for k, f in enumerate(figures):

@@ -25,6 +25,7 @@ from docsynth.doc import box_union
 
 GAP = 6.0  # points: paths this close belong to one cluster
 RULE_TOL = 2.0  # points: horizontal rules whose ends agree this closely are one table's
+STROKE = 0.5  # points: the least thickness of a stroked path's ink (its box can be a bare segment)
 MIN_SIDE = 18.0  # points: smaller clusters are decoration (rules, bullets, boxes around a word)
 MAX_PAGE_FRACTION = 0.85  # a path covering more of the page is a background or frame
 TABLE_WORDS = 8  # a cluster of straight rules around this many words is a table, kept as text
@@ -47,6 +48,13 @@ class Figure:
     paths: int  # vector paths in the cluster
     images: int  # embedded images in the cluster
     words: int = 0  # label words inside it
+
+
+def _inked(b: Box) -> Box:
+    """A path's box at least STROKE points thick: a stroked line has no area in its box (pdfplumber's and
+    MuPDF's boxes of a horizontal or vertical segment), yet its ink is there: the arrows of a diagram."""
+    dx, dy = max(0.0, STROKE - (b[2] - b[0])) / 2, max(0.0, STROKE - (b[3] - b[1])) / 2
+    return (b[0] - dx, b[1] - dy, b[2] + dx, b[3] + dy) if dx or dy else b
 
 
 def _reach(b: Box) -> float:
@@ -89,7 +97,7 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
                  height: float) -> list[Figure]:  # fmt: skip
     page_area = width * height
     items = [(b, "image") for b in images] + [(b, k) for b, k in paths if k != "background"]
-    items = [(c, k) for b, k in items if (c := clip(b, width, height)) and area(c) < MAX_PAGE_FRACTION * page_area]
+    items = [(c, k) for b, k in items if (c := clip(_inked(b), width, height)) and area(c) < MAX_PAGE_FRACTION * page_area]
     tables = drawn_tables(paths, words, body_size(words)) if words else []
     items = [(b, k) for b, k in items if k == "image" or not any(center_inside(b, t, pad=1.0) for t in tables)]  # a table's paths
     if not items:

@@ -41,6 +41,7 @@ CELL_FILL = 0.5  # median row width / side width below this: a side of short cel
 MARGIN, MARGIN_ROWS = 0.1, 2  # running heads and feet: in this fraction of the page height at top or bottom, this many rows
 HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot is short
 NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
+FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side a column of the page
 RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
@@ -266,9 +267,22 @@ def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] 
         right = [it for it in region if x <= (it.bbox[0] + it.bbox[2]) / 2 < edges[k + 2]]
         ruled = _ruled(left, right, box, rules)
         by_rule |= ruled
-        if not ruled and not _tabular(left, right, body):
+        if _figure_side(left, body) or _figure_side(right, body):  # a table holds no figure: columns
+            keep.append(x)
+        elif not ruled and not _tabular(left, right, body):
             keep.append(x)
     return keep, by_rule
+
+
+def _figure_side(side: list, body: float) -> bool:
+    """Whether a side holds a figure at least half as wide as the side and FIGURE_ROWS body sizes tall:
+    the side is a column of the page (its text lining up with the other side's rows is a baseline grid,
+    not a table's rows). A table inside such a column is found when its own region is cut."""
+    if not side:
+        return False
+    x0, x1 = min(it.bbox[0] for it in side), max(it.bbox[2] for it in side)
+    return any(isinstance(it, BlockItem) and it.bbox[2] - it.bbox[0] >= 0.5 * (x1 - x0) and it.bbox[3] - it.bbox[1] >= FIGURE_ROWS * body
+               for it in side)  # fmt: skip
 
 
 def _ruled(left: list, right: list, box: Box, rules: list[Box]) -> bool:

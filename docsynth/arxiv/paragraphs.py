@@ -36,6 +36,7 @@ HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
 FOOTNOTE_SIZE = 0.92  # footnotes are at most this fraction of the body size
 DISPLAY_GAP = 0.6  # body sizes: math paragraphs closer than this are pieces of one displayed formula
+DISPLAY_ROWS = 1.6  # body sizes: math paragraphs closer than this, one above the other, are rows of one display
 PIECE_CHARS = 3  # a one-line paragraph this short touching a formula is a piece of it
 
 
@@ -50,9 +51,19 @@ def _math_share(lines: list[TLine]) -> float:
 
 
 def is_math_line(ln: TLine, body: float) -> bool:
+    """A display line: mostly math glyphs, or set off from both column edges (its equation number aside)
+    with some math in it. A line larger than the body is a heading with a symbol in it, unless it is
+    mostly math."""
     frac, text = _frac_math(ln), ln.text
-    centred = ln.bbox[0] - ln.col[0] > 1.5 * body and ln.col[2] - ln.bbox[2] > 1.5 * body
-    return frac >= 0.5 or (centred and (frac >= 0.2 or (bool(EQNO.search(text)) and "=" in text)))
+    if frac >= 0.5:
+        return True
+    if ln.size >= 1.15 * body:
+        return False
+    numbered = bool(EQNO.search(text))
+    formula = [w for w in ln.words if not EQNO.fullmatch(w.text)] if numbered else ln.words
+    right = max((w.bbox[2] for w in formula), default=ln.bbox[2])
+    centred = ln.bbox[0] - ln.col[0] > 1.5 * body and ln.col[2] - right > 1.5 * body
+    return centred and (frac >= 0.2 or (numbered and "=" in text))
 
 
 def _usual_gap(lines: list[TLine]) -> float:
@@ -82,6 +93,9 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
 def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
     gap_limit = _usual_gap(lines) + 0.5 * body
     maths = [is_math_line(ln, body) for ln in lines]
+    for i in range(1, len(lines)):  # the rest of a word hyphenated at the line end above continues its paragraph
+        if maths[i] and not maths[i - 1] and lines[i - 1].text.endswith(HYPHENS) and lines[i].text[:1].islower():
+            maths[i] = False
     paras: list[list[TLine]] = []
     for i, ln in enumerate(lines):
         if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i])):
@@ -191,16 +205,23 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
                 if heads[g]:
                     groups[g] = (groups[g][0], before[len(before) - heads[g] :] + lines)
                     del before[len(before) - heads[g] :]
-        for (table, lines), head in zip(groups, heads):
+        text: tuple[list, list] = ([], [])  # paragraphs and types since the last table: a display split over
+        for (table, lines), head in zip(groups, heads):  # two regions of the XY-cut is still one formula
             ruled = table is not None and leaves[lines[-1].leaf].ruled
             element = table_element(lines, to_line, _font, head, list(hrules) if ruled else None) if table is not None else None
             authors = author_groups(lines) if table is not None and element is None else None
             if element is not None:
+                out.extend(_emit(*text, body, granularity))
+                text = ([], [])
                 out.append(element)
             elif authors:  # one paragraph an author, in the order the block is read
-                out.extend(e for group in authors for e in _text_elements(group, body, height, granularity))
+                out.extend(_emit(*text, body, granularity))
+                text = ([], [])
+                out.extend(e for group in authors for e in _emit(*_paragraphs(group, body, height), body, granularity))
             else:  # running text; a region that was no table after all gets its justified rows back whole
-                out.extend(_text_elements(justified_rows(lines) if table is not None else lines, body, height, granularity))
+                paras, types = _paragraphs(justified_rows(lines) if table is not None else lines, body, height)
+                text = (text[0] + paras, text[1] + types)
+        out.extend(_emit(*text, body, granularity))
         run = []
         if item is not None:
             out.append(blocks[item])
@@ -228,10 +249,11 @@ def merge_displays(paras: list[list[TLine]], types: list[str], body: float) -> t
     out_p: list[list[TLine]] = []
     out_t: list[str] = []
     for para, kind in zip(paras, types):
-        if out_p and _touches(out_p[-1], para, body) and (
+        if out_p and out_t[-1] == "math" and kind == "math" and _rows_of_one(out_p[-1], para, body) or (
+                out_p and _touches(out_p[-1], para, body) and (
                 (para[0].col == out_p[-1][-1].col and out_t[-1] == "math" and (kind == "math" or _piece(para)))
                 or (out_t[-1] == "math" and _piece(para) and _within(para, out_p[-1]))
-                or (kind == "math" and _piece(out_p[-1]) and _within(out_p[-1], para))):  # fmt: skip
+                or (kind == "math" and _piece(out_p[-1]) and _within(out_p[-1], para)))):  # fmt: skip
             out_p[-1] = out_p[-1] + para
             out_t[-1] = "math"
             continue
@@ -241,6 +263,17 @@ def merge_displays(paras: list[list[TLine]], types: list[str], body: float) -> t
         if kind == "math" and all(w.seq >= 0 for ln in para for w in ln.words):
             out_p[k] = _stream_lines(para)
     return out_p, out_t
+
+
+def _rows_of_one(a: list[TLine], b: list[TLine], body: float) -> bool:
+    """Whether two math paragraphs, one right below the other, are rows of one display (an aligned
+    system, a constraint list under "minimize", a long formula broken over rows): less than DISPLAY_ROWS
+    body sizes apart, overlapping horizontally, whatever leaf or column the XY-cut gave each, and not
+    two formulas that each carry their own equation number."""
+    ba, bb = box_union(ln.bbox for ln in a), box_union(ln.bbox for ln in b)
+    if not -0.5 * body <= bb[1] - ba[3] < DISPLAY_ROWS * body or min(ba[2], bb[2]) <= max(ba[0], bb[0]):
+        return False
+    return not (any(EQNO.search(ln.text) for ln in a) and any(EQNO.search(ln.text) for ln in b))
 
 
 def _stream_lines(para: list[TLine]) -> list[TLine]:
@@ -278,12 +311,17 @@ def _touches(a: list[TLine], b: list[TLine], body: float) -> bool:
     return top - bottom < DISPLAY_GAP * body
 
 
-def _text_elements(lines: list[TLine], body: float, height: float, granularity: str) -> list[Element]:
+def _paragraphs(lines: list[TLine], body: float, height: float) -> tuple[list[list[TLine]], list[str]]:
+    """A run of lines -> paragraphs and their types."""
     if not lines:
-        return []
+        return [], []
     paras = group_paragraphs(lines, body)
     maths = [is_math_line(p[0], body) or _math_share(p) >= 0.5 for p in paras]
-    types = _types(paras, maths, body, height)
+    return paras, _types(paras, maths, body, height)
+
+
+def _emit(paras: list[list[TLine]], types: list[str], body: float, granularity: str) -> list[Element]:
+    """Paragraphs -> elements, a displayed formula's pieces merged into one `math` element first."""
     paras, types = merge_displays(paras, types, body)
     if granularity == "line":
         return [text_element("line", [ln], {"role": t}) for p, t in zip(paras, types) for ln in p]

@@ -106,7 +106,9 @@ def build_words(glyphs) -> list[PWord]:
                     or x0 < wx1 - BACKSTEP * s or x0 > wx1 + WORD_GAP * s):  # fmt: skip
                 words.append(_word(parts, wx0, wy0, wx1, wy1, wsize, wfont, wmath, wlink))
                 parts = []
-                wlink = script and words[-1].math_chars > 0  # a script of a word with math in it is math
+                # a script of a word with math in it is math: set right after it, not a new line of another size
+                wlink = script and words[-1].math_chars > 0 and wx1 - BACKSTEP * s <= x0 <= wx1 + WORD_GAP * s \
+                    and wy0 - s <= yc <= wy1 + s
             else:
                 parts.append(text)
                 px0, px1, pyc, psz = x0, x1, yc, size

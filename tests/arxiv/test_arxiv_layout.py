@@ -495,3 +495,81 @@ def test_a_region_that_was_no_table_gets_its_justified_rows_back_whole():
     out = justified_rows(bib + toc + short)
     assert [ln.text for ln in out] == ["[12] P. J. Eby. Setuptools install.", "2.1", "Methods", ". . . . . . . .", "4", "Name", "Score"]
     assert out[0].bbox[0] == 54 and out[0].row == 0
+
+
+def test_a_diagram_of_nodes_joined_by_hairlines_is_one_figure():
+    """XY-pic draws nodes with a font and the edges between them as bare segments (boxes of zero
+    thickness): the segments' ink links the nodes, so the graph is one figure holding its weights."""
+    nodes = [((x, y, x + 20, y + 10), "glyph") for x in (100, 160, 220) for y in (100, 160)]
+    for n in list(nodes):  # eight arcs a circle, as XY-pic sets them
+        nodes += [(n[0], "glyph")] * 7
+    edges = [((120, 105, 160, 105), "hline"), ((180, 105, 220, 105), "hline"), ((110, 110, 110, 160), "vline"),
+             ((230, 110, 230, 160), "vline"), ((120, 165, 160, 165), "hline"), ((180, 165, 220, 165), "hline")]  # fmt: skip
+    weights = [word("1", 138, 97, 7.0), word("2", 198, 97, 7.0), word("−1", 112, 130, 7.0), word("3", 198, 157, 7.0)]
+    text = column(60, 400, 4, "T")
+    elements, _ = assemble(weights + text, {}, [], nodes + edges, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox[0] <= 100 and fig.bbox[2] >= 240 and fig.bbox[1] <= 100 and fig.bbox[3] >= 170
+    assert {ln.text for ln in fig.lines} == {"1", "2", "−1", "3"}
+    assert all(e.type in ("figure", "para") for e in elements) and not any("1" == e.text for e in elements if e.type != "figure")
+
+
+def test_a_column_holding_a_figure_is_a_column_though_its_lines_sit_on_the_other_columns_grid():
+    """Short lines beside a figure (a caption's last line, formula rows) level with the other column's
+    prose look like a table's cells to the row test; a figure on one side means the sides are columns."""
+    fig = [((60, 100, 280, 300), "curve")]
+    left = [w for r in range(8) for w in _spaced(["x", "=", "0", f"({r})"], 120, 320 + 12 * r, 8)]
+    right = column(320, 100, 30, "R", 9)
+    elements, _ = assemble(left + right, {}, [], fig, W, H, "para")
+    order = [e.text[:2] for e in elements if e.type != "figure"]
+    rights = [k for k, t in enumerate(order) if t.startswith("R")]
+    lefts = [k for k, t in enumerate(order) if t.startswith("x")]
+    assert lefts and rights and max(lefts) < min(rights), order  # the left column, then the right one
+
+
+def test_the_rows_of_an_aligned_display_are_one_math_element_but_two_numbered_formulas_are_two():
+    """`minimize … subject to …` over several rows, a row gap wider than a fraction's, one equation number:
+    one element. Two displays, each with its number, one under the other: two."""
+    words = column(60, 80, 3, "P")
+    rows = [[PWord("minimize", (110, y, 150, y + 10), 10.0, "CMR", 0, 0), PWord("f(x)+g(x)", (155, y, 215, y + 10), 10.0, "CMMI", 0, 9)]
+            for y in (130, 146, 162)]  # fmt: skip
+    rows[1].append(PWord("(4)", (265, 146, 280, 156), 10.0, "Serif", 0, 0))
+    after = column(60, 190, 2, "Q")
+    elements, _ = assemble(words + [w for r in rows for w in r] + after, {}, [], [], W, H, "para")
+    maths = [e for e in elements if e.type == "math"]
+    assert len(maths) == 1 and len(maths[0].lines) == 3, [(e.type, e.text) for e in elements]
+    two = [[PWord("a=b+c", (120, y, 200, y + 10), 10.0, "CMMI", 0, 5), PWord(f"({n})", (265, y, 280, y + 10), 10.0, "Serif", 0, 0)]
+           for n, y in ((1, 130), (2, 146))]  # fmt: skip
+    elements, _ = assemble(words + [w for r in two for w in r] + after, {}, [], [], W, H, "para")
+    assert [e.text for e in elements if e.type == "math"] == ["a=b+c (1)", "a=b+c (2)"]
+
+
+def test_a_heading_with_a_symbol_is_a_heading_and_a_new_line_after_a_formula_is_no_script_of_it():
+    words = column(60, 200, 6, "B")
+    heading = [word("5.", 120, 100, 14, BOLD), word("Fast", 140, 100, 14, BOLD),
+               PWord("ℓ1-min", (175, 100, 215, 114), 14.0, "CMMI", BOLD, 6), word("Algorithms", 220, 100, 14, BOLD)]  # fmt: skip
+    elements, _ = assemble(heading + words, {}, [], [], W, H, "para")
+    assert elements[0].type == "heading" and elements[0].text.startswith("5. Fast")
+    # an e-mail set in a symbol font, then a larger title centred on the next line
+    glyphs = [(c, 100 + 5 * k, 100, 105 + 5 * k, 109, 9.0, "CMSY9") for k, c in enumerate("{a,b}@x.se")]
+    glyphs += [(c, 150 + 7 * k, 130, 157 + 7 * k, 142, 12.0, "Times-Bold") for k, c in enumerate("Abstract")]
+    built = build_words(glyphs)
+    assert [w.text for w in built] == ["{a,b}@x.se", "Abstract"] and built[1].math_chars == 0
+
+
+def test_rotated_tick_labels_join_their_chart_and_bring_the_axis_title_in_reach():
+    """An R plot sets its y ticks upright along the axis (one rotated run "0 1 2 3 4", five words) and its
+    title beyond them: the run joins the chart, and the title, now in reach of the grown figure, too."""
+    from docsynth.arxiv.geometry import apply_box
+    from docsynth.arxiv.words import TO_FRAME
+
+    def up(text, x, y_top, length):
+        return PWord(text, apply_box(TO_FRAME[90], (x, y_top, x + 6.0, y_top + length)), 6.0, "Sans", 0)
+
+    ticks = [up(str(v), 90, 200 - 25 * v, 4) for v in range(5)]
+    title = [up("Speedup", 78, 120, 28)]
+    chart = [((100, 90, 300, 91), "hline"), ((100, 90, 101, 210), "vline"), ((120, 110, 290, 200), "fill")]
+    elements, _ = assemble(column(60, 400, 3, "T"), {90: ticks + title}, [], chart, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox[0] <= 78 and {"Speedup", "0", "2", "4"} <= {w.text for ln in fig.lines for w in ln.words}
+    assert all(e.type in ("figure", "para") for e in elements)
