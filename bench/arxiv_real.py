@@ -33,12 +33,14 @@ Reference text comes from poppler, an independent implementation; boxes are comp
 displayed page's points (`-cropbox`). Reference lines mostly made of glyphs without a Unicode map
 (diagram and symbol fonts, which we leave out of the text and poppler prints as stray letters) are
 not counted (nor our lines inside them: a diagram's digits among its arrows), nor are reference lines with a degenerate box (under half a point wide or high: poppler's
-zero-width boxes for diagram-font glyphs, which no line can match at IoU >= 0.5).
+zero-width boxes for diagram-font glyphs, which no line can match at IoU >= 0.5), nor reference lines
+in which MuPDF draws no character (text a clip path hides, which poppler prints and the page does not show).
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import re
@@ -163,18 +165,42 @@ def split_rows(ours: list[tuple], ref: list[tuple], pairs) -> tuple[int, int]:
     return got_p, got_r
 
 
-def unmapped_boxes(path: Path) -> list[list[tuple]]:
-    """Per page: boxes of the glyphs without a Unicode map (MuPDF's U+FFFD). poppler prints something for
-    them (often garbage letters); we leave them out of the text, so reference lines made of them are
-    not counted against us."""
+def mupdf_marks(path: Path) -> list[tuple[list[tuple], list[tuple[float, float]]]]:
+    """Per page: boxes of the glyphs without a Unicode map (MuPDF's U+FFFD), and the centres of all the
+    characters MuPDF draws, sorted by y. poppler prints something for unmapped glyphs (often garbage
+    letters); we leave them out of the text, so reference lines made of them are not counted against us.
+    poppler also prints text a clip path hides, which the page image does not show: reference lines
+    holding no drawn character are not counted either."""
     out = []
     with pymupdf.open(path) as d:
         for page in d:
-            raw = page.get_text("rawdict", flags=pymupdf.TEXT_MEDIABOX_CLIP)
+            raw = page.get_text("rawdict", flags=pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CLIP)
             rm = page.rotation_matrix
-            out.append([tuple(pymupdf.Rect(ch["bbox"]) * rm) for b in raw["blocks"] for ln in b.get("lines", ())
-                        for sp in ln["spans"] for ch in sp["chars"] if ch["c"] == "\ufffd"])  # fmt: skip
+            chars = [(ch["c"], pymupdf.Rect(ch["bbox"]) * rm) for b in raw["blocks"] for ln in b.get("lines", ())
+                     for sp in ln["spans"] for ch in sp["chars"] if not ch["c"].isspace()]  # fmt: skip
+            centres = sorted(((r.y0 + r.y1) / 2, (r.x0 + r.x1) / 2) for _, r in chars)
+            words = {}
+            for x0, y0, x1, y1, text, *_ in page.get_text("words", flags=pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CLIP):
+                r = pymupdf.Rect(x0, y0, x1, y1) * rm
+                words.setdefault(unicodedata.normalize("NFKC", text), []).append(tuple(r))
+            out.append(([tuple(r) for c, r in chars if c == "\ufffd"], centres, words))
     return out
+
+
+def drawn_word(word: tuple[str, tuple], words: dict[str, list[tuple]]) -> bool:
+    """Whether MuPDF draws this word of poppler's stream: the same word at the same place (a document
+    whose earlier text layer lies under a clip holds both versions, nearly in place, in its stream)."""
+    return any(centre_in(word[1], b, 1.0) for b in words.get(unicodedata.normalize("NFKC", word[0]), ()))
+
+
+def drawn(box, centres: list[tuple[float, float]]) -> bool:
+    """Whether MuPDF draws a character whose centre lies in `box` (centres sorted by y)."""
+    k = bisect.bisect_left(centres, (box[1] - 0.5, float("-inf")))
+    while k < len(centres) and centres[k][0] <= box[3] + 0.5:
+        if box[0] - 0.5 <= centres[k][1] <= box[2] + 0.5:
+            return True
+        k += 1
+    return False
 
 
 def mostly_unmapped(box, marks: list[tuple]) -> bool:
@@ -183,8 +209,11 @@ def mostly_unmapped(box, marks: list[tuple]) -> bool:
     return covered >= 0.5 * area
 
 
-def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = ()) -> dict:
-    keep = [min(r[1][2] - r[1][0], r[1][3] - r[1][1]) >= 0.5 and not (marks and mostly_unmapped(r[1], marks)) for r in ref_lines]
+def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = (), centres: list | None = None,
+               words: dict | None = None) -> dict:  # fmt: skip
+    keep = [min(r[1][2] - r[1][0], r[1][3] - r[1][1]) >= 0.5 and not (marks and mostly_unmapped(r[1], marks))
+            and (centres is None or drawn(r[1], centres)) for r in ref_lines]  # fmt: skip
+    raw = raw if words is None else [w for w in raw if drawn_word(w, words)]  # the stream's hidden words too
     unscored = [r[1] for r, k in zip(ref_lines, keep) if not k]
     ref_lines = [r for r, k in zip(ref_lines, keep) if k]
     # our lines inside a reference line left out (a diagram's digits among its arrow glyphs) are left out too
@@ -335,8 +364,8 @@ def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict
     ref, raw = pdftotext_lines(str(path)), raw_words(path)
     with pymupdf.open(path) as d:
         pdftex = "pdftex" in (d.metadata.get("producer") or "").lower()
-    marks = unmapped_boxes(path)
-    rows = [{"file": path.name, "page": p.page, "pdftex": pdftex, **score_page(p, ref[p.page], raw[p.page], pdftex, marks[p.page])}
+    marks = mupdf_marks(path)
+    rows = [{"file": path.name, "page": p.page, "pdftex": pdftex, **score_page(p, ref[p.page], raw[p.page], pdftex, *marks[p.page])}
             for p in pages]  # fmt: skip
     with pymupdf.open(path) as d:
         for row, p in zip(rows, pages):

@@ -33,6 +33,7 @@ class RawPage:
     images: list[Box] = field(default_factory=list)  # embedded raster images
     paths: list[tuple[Box, str]] = field(default_factory=list)  # vector paths: (box, hline|vline|rect|fill|curve|background|glyph)
     fonts: dict[str, list[int]] = field(default_factory=dict)  # font name -> [glyphs, unmapped glyphs]
+    hidden: int = 0  # glyphs pdfminer reads that no clip lets the page show (left out)
 
 
 class _Glyphs:
@@ -41,7 +42,7 @@ class _Glyphs:
     def __init__(self):
         self.horiz: list = []
         self.rotated: dict[int, list] = {}
-        self.n = self.unmapped = 0
+        self.n = self.unmapped = self.hidden = 0
         self.fonts: dict[str, list[int]] = {}
         self.marks: dict[str, list[Box]] = {}  # font -> boxes of its unmapped upright glyphs
 
@@ -65,7 +66,7 @@ class _Glyphs:
     def raw_page(self, width: float, height: float, images, paths) -> RawPage:
         rwords = {a: build_rotated_words(g, a) for a, g in self.rotated.items()}
         return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images,
-                       list(paths) + self.drawn_glyphs(), self.fonts)  # fmt: skip
+                       list(paths) + self.drawn_glyphs(), self.fonts, self.hidden)  # fmt: skip
 
     def drawn_glyphs(self) -> list[tuple[Box, str]]:
         """Glyphs of the page's symbol fonts (XY-pic arrows, chart symbols): drawings made with a font,
@@ -91,6 +92,17 @@ def _spelled(c: str) -> bool:
     return c != "\ufffd" and c.isprintable() and not c.isspace() and unicodedata.category(c) not in ("Co", "Cn", "Cs")
 
 
+def _hides_text(chars: list[dict], mupdf: GlyphSpeller) -> bool:
+    """Whether pdfminer sees clearly more mapped glyphs than MuPDF draws (HIDDEN_SHARE of them, HIDDEN_MIN
+    at least): then each mapped glyph is kept only where MuPDF has a character. Most pages agree and are
+    left alone."""
+    ours = sum(1 for ch in chars if not ch["text"].isspace() and not is_unmapped(ch["text"]))
+    return ours - mupdf.count > max(HIDDEN_MIN, HIDDEN_SHARE * ours)
+
+
+HIDDEN_MIN, HIDDEN_SHARE = 20, 0.02
+
+
 def _partly_mapped(chars: list[dict]) -> set[str]:
     """Fonts some of whose glyphs pdfminer maps and some not (a text or math font missing a few entries,
     not a symbol font that maps nothing)."""
@@ -101,34 +113,60 @@ def _partly_mapped(chars: list[dict]) -> set[str]:
 
 
 class GlyphSpeller:
-    """Spells glyphs pdfminer leaves as (cid:N) by place, from MuPDF's reading of the same page (its font
-    handling maps ligatures and glyph names): ligatures always, any character where the font is
-    partly mapped (`any_char`), never the glyphs of a font pdfminer maps none of (MuPDF's guesses for
-    symbol fonts such as XY-pic's are noise). MuPDF's page is loaded and its characters indexed on first
-    use: most pages have no glyph to spell and cost nothing."""
+    """MuPDF's reading of the page pdfminer reads, indexed by place (loaded once, on first use).
+
+    - Spells glyphs pdfminer leaves as (cid:N) (its font handling maps ligatures and glyph names):
+      ligatures always, any character where the font is partly mapped (`any_char`), never the glyphs of
+      a font pdfminer maps none of (MuPDF's guesses for symbol fonts such as XY-pic's are noise).
+    - Tells which glyphs are drawn: MuPDF leaves out text its clip paths hide, pdfminer keeps it (a
+      document's earlier text layer under a clip, text overflowing a box). `holds(box)` is whether MuPDF
+      has a character there; `count` how many characters that spell something it sees (mapped glyphs:
+      symbol fonts' unmapped glyphs, which only mark drawings, are not compared).
+    - Its words check that the two libraries read the same page (`text`)."""
 
     def __init__(self, fdoc, index: int):
         self.fdoc, self.page_index = fdoc, index
         self.index: dict[int, list[tuple[Box, str]]] | None = None
+        self._words: list[str] | None = None
 
-    def __call__(self, box: Box, any_char: bool = False) -> str | None:
+    def _load(self) -> dict[int, list[tuple[Box, str]]]:
+        """MuPDF's characters by row (rawdict: the costly reading, done only for a page that needs it)."""
         if self.index is None:
             self.index = {}
             fpage = self.fdoc[self.page_index]
-            rm = fpage.rotation_matrix
+            rm = tuple(fpage.rotation_matrix)
             for blk in fpage.get_text("rawdict")["blocks"]:
                 for ln in blk.get("lines", ()):
                     for sp in ln["spans"]:
                         for ch in sp["chars"]:
-                            if _spelled(ch["c"]):
-                                b = apply_box(tuple(rm), tuple(ch["bbox"]))
+                            if not ch["c"].isspace():
+                                b = apply_box(rm, tuple(ch["bbox"]))
                                 self.index.setdefault(int((b[1] + b[3]) / 2 // SPELL_BUCKET), []).append((b, ch["c"]))
+        return self.index
+
+    def text(self) -> list[str]:
+        """MuPDF's words of the page."""
+        if self._words is None:
+            self._words = [w[4] for w in self.fdoc[self.page_index].get_text("words")]
+        return self._words
+
+    @property
+    def count(self) -> int:
+        return sum(sum(map(_spelled, w)) for w in self.text())
+
+    def _at(self, box: Box):
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        index = self._load()
         for k in (int(cy // SPELL_BUCKET) - 1, int(cy // SPELL_BUCKET), int(cy // SPELL_BUCKET) + 1):
-            for b, c in self.index.get(k, ()):
-                if b[0] - 0.5 <= cx <= b[2] + 0.5 and b[1] - 1 <= cy <= b[3] + 1 and (any_char or c in LIGATURES):
-                    return c
-        return None
+            for b, c in index.get(k, ()):
+                if b[0] - 0.5 <= cx <= b[2] + 0.5 and b[1] - 1 <= cy <= b[3] + 1:
+                    yield c
+
+    def __call__(self, box: Box, any_char: bool = False) -> str | None:
+        return next((c for c in self._at(box) if _spelled(c) and (any_char or c in LIGATURES)), None)
+
+    def holds(self, box: Box) -> bool:
+        return next(self._at(box), None) is not None
 
 
 SPELL_BUCKET = 6.0  # points: rows of MuPDF's characters indexed by vertical centre
@@ -191,6 +229,8 @@ class PlumberBackend:
         a, b, c, d, e, f = m
         out = _Glyphs()
         partly = None  # fonts pdfminer maps in part: found on the first unmapped glyph, most pages have none
+        # text a clip path hides: pdfminer reads it, MuPDF (what the page image shows) does not
+        seen = isinstance(unmapped, GlyphSpeller) and _hides_text(chars, unmapped)
         for ch in chars:
             x0, x1, y0, y1 = ch["x0"] - mb0, ch["x1"] - mb0, ch["y0"], ch["y1"]
             xa, ya, xb, yb = a * x0 + c * y0 + e, b * x0 + d * y0 + f, a * x1 + c * y1 + e, b * x1 + d * y1 + f
@@ -199,6 +239,9 @@ class PlumberBackend:
             size = ch["size"] if ch["upright"] else ch["width"]
             box = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
             text = ch["text"]
+            if seen and not text.isspace() and not is_unmapped(text) and not unmapped.holds(box):
+                out.hidden += 1
+                continue
             if unmapped is not None and is_unmapped(text):  # a glyph pdfminer cannot spell: MuPDF may
                 partly = _partly_mapped(chars) if partly is None else partly
                 text = unmapped(box, any_char=ch["fontname"] in partly) or text

@@ -192,6 +192,7 @@ class Extract(Step):
             "backend": read.backend, "dpi": dpi, "pdf": display_name(Path(doc.meta["path"]).name), "pages_in_pdf": fdoc.page_count,
             "rotation": fpage.rotation, "cropbox": [round(v, 3) for v in fpage.cropbox],
             "mediabox": [round(v, 3) for v in fpage.mediabox], "glyphs": raw.glyphs, "unmapped": raw.unmapped,
+            **({"hidden_glyphs": raw.hidden} if raw.hidden else {}),
             **layout, **facts, **({"backend_fallback": read.fallback} if read.fallback else {}),
         }  # fmt: skip
         return Page("arxiv", doc.docid, i, width, height, elements, image=image, meta=meta)

@@ -134,21 +134,22 @@ class Readers:
             raise PageDrop("page_mismatch", f"pdfminer has no page matching MuPDF's page {i} "
                                             f"({len(self.plumber)} vs {self.fdoc.page_count} pages)")  # fmt: skip
         try:
-            raw = self.plumber.page(j, GlyphSpeller(self.fdoc, i))
+            mupdf = GlyphSpeller(self.fdoc, i)
+            raw = self.plumber.page(j, mupdf)
         except Exception as e:
             reraise_timeout(e)
             raise PageDrop("corrupt_pdf", f"pdfplumber cannot parse it ({why(e)})") from e
-        self._check_pair(i, j, raw)
+        self._check_pair(i, j, raw, mupdf)
         return raw
 
-    def _check_pair(self, i: int, j: int, raw: RawPage) -> None:
+    def _check_pair(self, i: int, j: int, raw: RawPage, mupdf: GlyphSpeller) -> None:
         fpage = self.fdoc[i]
         w, h = fpage.rect.width, fpage.rect.height
         if abs(raw.width - w) > 1 or abs(raw.height - h) > 1:
             raise PageDrop("frame_mismatch", f"pdfplumber sees {raw.width:g}x{raw.height:g} pt, MuPDF {w:g}x{h:g}")
         ours = fingerprint(word.text for word in (*raw.words, *(x for ws in raw.rotated.values() for x in ws)))
         try:
-            theirs = fingerprint(x[4] for x in fpage.get_text("words"))
+            theirs = fingerprint(mupdf.text())
         except Exception as e:
             reraise_timeout(e)
             raise PageDrop("corrupt_pdf", f"MuPDF cannot read its text to check the pair ({why(e)})") from e

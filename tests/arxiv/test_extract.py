@@ -150,3 +150,33 @@ def test_glyphs_pdfminer_cannot_spell_are_spelled_from_mupdf_at_the_same_place(t
 
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def test_text_a_clip_hides_is_left_out_by_both_backends(tmp_path):
+    """A file holding an earlier text layer under a clip that shows none of it (a revised document): the
+    page image shows only the visible text, so neither backend may read the hidden lines (pdfminer
+    knows nothing of clipping; MuPDF does, and the pdfplumber backend keeps a glyph only where MuPDF draws one)."""
+    import pymupdf
+
+    path = tmp_path / "clipped.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    visible = [f"visible line {k} of the paragraph that the page shows" for k in range(6)]
+    hidden = [f"hidden draft {k} nobody can see on the page" for k in range(6)]
+    page.insert_text((72, 100), "\n".join(visible), fontsize=11)
+    page.clean_contents()
+    before = len(page.read_contents())
+    page.insert_text((72, 300), "\n".join(hidden), fontsize=11)
+    page.clean_contents()
+    stream = page.read_contents()
+    xref = page.get_contents()[0]
+    doc.update_stream(xref, stream[:before] + b"\nq 0 0 1 1 re W n\n" + stream[before:] + b"\nQ\n")
+    doc.save(path)
+    with pymupdf.open(path) as check:  # the fixture: MuPDF draws only the visible lines
+        assert "hidden" not in check[0].get_text() and "visible" in check[0].get_text()
+    for backend in ("pdfplumber", "pymupdf"):
+        (p,), ctx = extract(path, backend=backend)
+        text = " ".join(e.text for e in p.elements)
+        assert "hidden" not in text and "draft" not in text, (backend, text)
+        assert all(v in text for v in visible)
+        assert p.meta.get("hidden_glyphs", 0) == (sum(len(h.replace(" ", "")) for h in hidden) if backend == "pdfplumber" else 0)
