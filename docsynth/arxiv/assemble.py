@@ -77,7 +77,8 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     rotated = {a: ws for a, ws in rotated.items() if ws}
     figures = find_figures(images, paths, words, width, height)
     body = body_size(words)
-    text_words, figures = split_labels(words, figures, body, drawn_tables(paths, words, body))
+    tables = drawn_tables(paths, words, body)
+    text_words, figures = split_labels(words, figures, body, tables)
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     pending = [e for e in rotated_elements(rotated, granularity) if _on(e, width, height)]
     while pending:  # a figure grown by its tick labels reaches its axis title: passes until none joins
@@ -94,7 +95,7 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
     body = body_size(text_words)
     rules = [b for b, k in paths if k == "vline"]
-    leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height, rules)
+    leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height, rules, tables)
     elements = build_elements(leaves, blocks, body, height, granularity, [b for b, k in paths if k == "hline"]) + stamps
     facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
     return elements, facts

@@ -16,6 +16,7 @@ step gives figures their vision codes by cropping the page raster at the box.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from docsynth.arxiv.geometry import Box, area, center_inside, clip
@@ -23,6 +24,7 @@ from docsynth.arxiv.layout import assign_rows, body_size, fragments
 from docsynth.arxiv.words import PWord
 from docsynth.doc import box_union
 
+_LETTERS = re.compile(r"[^\W\d_]{2}")
 GAP = 6.0  # points: paths this close belong to one cluster
 RULE_TOL = 2.0  # points: horizontal rules whose ends agree this closely are one table's
 STROKE = 0.5  # points: the least thickness of a stroked path's ink (its box can be a bare segment)
@@ -206,7 +208,9 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_ou
             for f in figures:
                 pad = LABEL_PAD if reach is None else reach
                 if all(center_inside(w.bbox, f.bbox, pad=pad * w.size) for w in r.words) or (
-                        reach is None and any(in_figure(w, f) for w in r.words)):  # fmt: skip
+                        reach is None and any(in_figure(w, f) for w in r.words)) or (
+                        reach is not None and _beside(r.bbox, f.bbox, reach * r.words[0].size)
+                        and not any(center_inside(b, box_union([f.bbox, r.bbox])) for b in prose_boxes)):  # fmt: skip
                     f.bbox = box_union([f.bbox, r.bbox])
                     taken[k] = True
                     break
@@ -218,9 +222,18 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_ou
     return out, figures
 
 
+def _beside(b: Box, f: Box, reach: float) -> bool:
+    """A run level with a figure (its vertical centre within the figure's height) whose near edge is within
+    `reach` of the figure's side: a side legend or axis note whose words are wider than the reach (taken
+    only where the figure grown over it holds no prose: the last line of a caption set beside it is not)."""
+    cy = (b[1] + b[3]) / 2
+    return f[1] <= cy <= f[3] and (0 <= f[0] - b[2] <= reach or 0 <= b[0] - f[2] <= reach)
+
+
 def _prose(runs: list, body: float) -> list[bool]:
     """Which runs are prose: part of a chain of runs along one row (gaps under PROSE_GAP font sizes: a
-    justified line's stretched spaces split it into runs) with PROSE_WORDS words or more, near the body size."""
+    justified line's stretched spaces split it into runs) with PROSE_WORDS words or more (words of two
+    letters or more: a table's row of figures is no prose), near the body size."""
     out = [False] * len(runs)
     rows: dict[int, list[int]] = {}
     for k, r in enumerate(assign_rows(runs)):
@@ -233,7 +246,7 @@ def _prose(runs: list, body: float) -> list[bool]:
             if k is not None and runs[k].bbox[0] - last.bbox[2] <= PROSE_GAP * last.words[-1].size:
                 chain.append(k)
                 continue
-            words = [w for c in chain for w in runs[c].words]
+            words = [w for c in chain for w in runs[c].words if _LETTERS.search(w.text)]  # a row of numbers is no prose
             if len(words) >= PROSE_WORDS and max(w.size for w in words) >= PROSE_SIZE * body:
                 for c in chain:
                     out[c] = True

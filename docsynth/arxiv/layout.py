@@ -41,6 +41,7 @@ CELL_FILL = 0.5  # median row width / side width below this: a side of short cel
 MARGIN, MARGIN_ROWS = 0.1, 2  # running heads and feet: in this fraction of the page height at top or bottom, this many rows
 HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot is short
 NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
+TABLE_SHARE = 0.8  # share of a region's items inside a rule-bounded table for its gaps to be the table's
 FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side a column of the page
 RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
@@ -255,7 +256,8 @@ def _widest_hgap(items: list) -> float | None:
     return best_y
 
 
-def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] = ()) -> tuple[list[float], bool]:
+def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] = (),
+                 tables: list[Box] = ()) -> tuple[list[float], bool]:  # fmt: skip
     """The cuts that separate text columns: a cut between the columns of a table is dropped, so the
     table is read row by row (its region then splits at the gaps between rows). A cut along a vertical
     rule drawn between the two sides over most of the region's height is a ruled table's column line.
@@ -269,6 +271,8 @@ def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] 
         by_rule |= ruled
         if _figure_side(left, body) or _figure_side(right, body):  # a table holds no figure: columns
             keep.append(x)
+        elif _inside_table(left + right, x, tables):  # between the rules of a drawn table: its columns
+            continue
         elif not ruled and not _tabular(left, right, body):
             keep.append(x)
     return keep, by_rule
@@ -283,6 +287,19 @@ def _figure_side(side: list, body: float) -> bool:
     x0, x1 = min(it.bbox[0] for it in side), max(it.bbox[2] for it in side)
     return any(isinstance(it, BlockItem) and it.bbox[2] - it.bbox[0] >= 0.5 * (x1 - x0) and it.bbox[3] - it.bbox[1] >= FIGURE_ROWS * body
                for it in side)  # fmt: skip
+
+
+def _inside_table(items: list, x: float, tables: list[Box]) -> bool:
+    """Whether a cut at `x` falls inside a table told by its horizontal rules (booktabs' top, mid and
+    bottom rules; `figures.drawn_tables`) that holds TABLE_SHARE of the items beside the cut: a gap
+    between its column groups, however wide, is no gutter."""
+    for t in tables:
+        if t[0] < x < t[2]:
+            inside = sum(t[0] - 1 <= (it.bbox[0] + it.bbox[2]) / 2 <= t[2] + 1 and t[1] - 1 <= (it.bbox[1] + it.bbox[3]) / 2 <= t[3] + 1
+                         for it in items)  # fmt: skip
+            if inside >= TABLE_SHARE * len(items):
+                return True
+    return False
 
 
 def _ruled(left: list, right: list, box: Box, rules: list[Box]) -> bool:
@@ -334,7 +351,7 @@ def _word_space(region: list, x: float) -> bool:
     return bool(spaces) and cut < SPACE_RATIO * max(spaces[len(spaces) // 2], 0.0)
 
 
-def xy_cut(items: list, gutter: float, rules: list[Box] = ()) -> list[Leaf]:
+def xy_cut(items: list, gutter: float, rules: list[Box] = (), drawn: list[Box] = ()) -> list[Leaf]:
     """Leaves in reading order. Iterative (an explicit stack) so a tall page cannot hit the recursion limit."""
     if not items:
         return []
@@ -347,7 +364,7 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = ()) -> list[Leaf]:
         found = [x for x in found if not _word_space(region, x)]
         if not found and len(region) > 1:
             found = _justified_gutters(region, gutter / GUTTER)
-        cuts, by_rule = _column_cuts(region, found, gutter / GUTTER, rules) if found else ([], False)
+        cuts, by_rule = _column_cuts(region, found, gutter / GUTTER, rules, drawn) if found else ([], False)
         if table is None and found and not cuts:  # every cut refused: the region is a table, TOC or listing
             table, tables = tables, tables + 1
             if by_rule:
@@ -444,15 +461,17 @@ def justified_rows(lines: list[TLine]) -> list[TLine]:
 
 
 def reading_order(words: list[PWord], blocks: list[Box], gutter: float, height: float | None = None,
-                  rules: list[Box] = ()) -> list[Leaf]:  # fmt: skip
+                  rules: list[Box] = (), tables: list[Box] = ()) -> list[Leaf]:  # fmt: skip
     """Leaves in reading order, each with its lines; `blocks` boxes come back as `BlockItem.ref` indices.
+    `rules`: vertical rules (a ruled table's column lines); `tables`: boxes of tables told by their
+    horizontal rules, inside which no gap is a column gutter.
     With the page `height`, running heads and feet are taken out first (`margins`): a leaf of their own
     before and after everything else, so a head crossing the gutter cannot force the columns into bands."""
     items: list = fragments(words) if words else []
     items += [BlockItem(b, i) for i, b in enumerate(blocks)]
     head, items, foot = margins(items, height, gutter / GUTTER) if height else ([], items, [])
     leaves = [Leaf(band, box_union(it.bbox for it in band)) for band in (head,) if band]
-    leaves += xy_cut(items, gutter, sorted(rules, key=lambda r: r[1]))
+    leaves += xy_cut(items, gutter, sorted(rules, key=lambda r: r[1]), tables)
     leaves += [Leaf(band, box_union(it.bbox for it in band)) for band in (foot,) if band]
     for i, leaf in enumerate(leaves):
         leaf_lines(leaf, i)

@@ -460,7 +460,7 @@ def test_a_drawn_table_next_to_a_figure_stays_a_table():
     assert fig.bbox[1] >= 214 and all(not e.text.startswith("c") for e in elements if e.type == "figure")
     assert sum(e.text.count("c") for e in elements if e.type != "figure") >= 14  # every cell is text
     page_rules = [((60, 40, 550, 40.5), "hline"), ((60, 760, 550, 760.5), "hline")]
-    prose = [word(f"w{r}x{k}", 60 + 23 * k, 60 + 12 * r) for r in range(20) for k in range(10)]
+    prose = [word(f"wo{r}rd{k}", 60 + 23 * k, 60 + 12 * r) for r in range(20) for k in range(10)]
     assert drawn_tables(page_rules, prose, 10.0) == []
 
 
@@ -573,3 +573,37 @@ def test_rotated_tick_labels_join_their_chart_and_bring_the_axis_title_in_reach(
     (fig,) = [e for e in elements if e.type == "figure"]
     assert fig.bbox[0] <= 78 and {"Speedup", "0", "2", "4"} <= {w.text for ln in fig.lines for w in ln.words}
     assert all(e.type in ("figure", "para") for e in elements)
+
+
+def test_a_booktabs_table_with_wide_gaps_between_column_groups_is_one_table():
+    """Row labels, then two groups of score columns 30 pt apart, between a top, a mid and a bottom rule:
+    the gaps between the groups are a gutter's width, yet inside the rules they are the table's columns.
+    A row of figures is no prose, so it does not unmake the table."""
+    rules = [((60, 100, 500, 100.5), "hline"), ((60, 126, 500, 126.5), "hline"), ((60, 200, 500, 200.5), "hline")]
+    head = [word("Data", 62, 110)] + [word(f"{n}k", x, 110) for n, x in zip((8, 32, 64, 8, 32, 64), (180, 230, 280, 360, 410, 460))]
+    rows = []  # each row: a name over two lines ("+ YARN" under it), its scores centred between them
+    for r, name in enumerate(("ModelAlpha", "ModelBeta", "ModelGamma")):
+        rows += [word(name, 62, 130 + 22 * r), word("+YARN", 66, 142 + 22 * r)]
+        rows += [word(f"{50 + r + k}.{k}", x, 136 + 22 * r) for k, x in enumerate((180, 230, 280, 360, 410, 460))]
+    text = column(60, 300, 6, "T")
+    elements, _ = assemble(head + rows + text, {}, [], rules, W, H, "para")
+    tables = [e for e in elements if e.type == "table"]
+    assert len(tables) == 1 and tables[0].attrs["cols"] == 7, [(e.type, e.text[:40]) for e in elements]
+    cells = [c["text"] for c in tables[0].attrs["cells"]]
+    assert {"Data", "ModelAlpha", "+YARN", "50.0", "57.5", "64k"} <= set(cells)
+    assert not [e for e in elements if e.type != "table" and not e.text.startswith("T")]  # no cell outside it
+
+
+def test_a_side_legend_wider_than_its_reach_joins_the_figure_but_a_side_caption_does_not():
+    chart = [((150, 100, 400, 101), "hline"), ((150, 100, 151, 300), "vline"), ((170, 120, 390, 290), "fill")]
+    legend = [word("Top", 125, 110, 6.0), word("of", 136, 110, 6.0), word("Document", 120, 118, 6.0),
+              word("Bottom", 125, 280, 6.0), word("Document", 120, 288, 6.0)]  # centres 10 to 20 pt off the axis  # fmt: skip
+    text = column(60, 400, 6, "T")
+    elements, _ = assemble(legend + text, {}, [], chart, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox[0] <= 120 and {"Top", "Bottom"} <= {w.text for ln in fig.lines for w in ln.words}
+    caption = [w for r, line in enumerate(["Figure 2. The total time", "shown in parts: the work", "and the stall time of", "each core."])
+               for w in _spaced(line.split(), 60, 200 + 9 * r, 2, 7.0)]  # fmt: skip
+    elements, _ = assemble(caption + text, {}, [], chart, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox[0] >= 140 and "each core." in " ".join(e.text for e in elements if e.type != "figure")
