@@ -57,7 +57,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pymupdf  # noqa: E402
 
 from docsynth import config as C  # noqa: E402
-from docsynth.arxiv.agreement import match_lines, parse_xhtml, pdftotext_available, pdftotext_lines  # noqa: E402
+from docsynth.arxiv.agreement import match_lines, parse_xhtml, pdftotext_available  # noqa: E402
 from docsynth.arxiv.extract import Extract  # noqa: E402
 from docsynth.arxiv.geometry import iou  # noqa: E402
 from docsynth.doc import Document  # noqa: E402
@@ -84,14 +84,41 @@ def tokens(text: str) -> Counter:
     return Counter(t.lower() for t in _WORD.findall(unicodedata.normalize("NFKC", text)))
 
 
-def gutters(ref_lines: list[tuple[str, tuple]], width: float) -> list[tuple[float, float]]:
-    """Column gutters of a page from poppler's lines: x-ranges in the middle of the page (10-90 %) at
-    least 4 pt wide that no line with 3 or more words crosses, with 8 or more such lines on each side."""
-    lines = [b for t, b in ref_lines if len(t.split()) >= 3]
+def poppler_lines(path: Path, widths: list[float]) -> list[list[tuple[str, tuple]]]:
+    """Per page: poppler's lines (`pdftotext -bbox-layout`), each cut where its words straddle a column
+    gutter (poppler glues a left column's line to the right column's line level with it on some files)."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", "-cropbox", "-enc", "UTF-8", str(path), "-"],
+                         capture_output=True, timeout=120, check=True).stdout  # fmt: skip
+    box = lambda el: tuple(float(el.get(k)) for k in ("xMin", "yMin", "xMax", "yMax"))  # noqa: E731
+    pages = []
+    for page, width in zip(parse_xhtml(out).iter(f"{XHTML}page"), widths):
+        lines = [[(w.text or "", box(w)) for w in ln.iter(f"{XHTML}word")] for ln in page.iter(f"{XHTML}line")]
+        cuts = gutters([ws for ws in lines if len(ws) >= 3], width)
+        out_lines = []
+        for ws in (ws for ws in lines if ws):
+            part = [ws[0]]
+            for w in ws[1:]:
+                if any(part[-1][1][2] <= g1 and w[1][0] >= g0 for g0, g1 in cuts):
+                    out_lines.append(part)
+                    part = []
+                part.append(w)
+            out_lines.append(part)
+        pages.append([(" ".join(t for t, _ in part), (min(b[0] for _, b in part), min(b[1] for _, b in part),
+                                                       max(b[2] for _, b in part), max(b[3] for _, b in part)))
+                      for part in out_lines])  # fmt: skip
+    return pages
+
+
+def gutters(lines: list[list[tuple[str, tuple]]], width: float) -> list[tuple[float, float]]:
+    """Column gutters of a page from poppler's words: x-ranges in the middle of the page (10-90 %) at least
+    4 pt wide that no word of a line of 3 or more words covers, with 8 or more such lines wholly on each
+    side (a line glued across the gutter by poppler leaves the gap between its words open)."""
     covered = [False] * (int(width) + 2)
-    for b in lines:
-        for x in range(max(int(b[0]), 0), min(int(b[2]) + 1, len(covered))):
-            covered[x] = True
+    for ws in lines:
+        for _, b in ws:
+            for x in range(max(int(b[0]), 0), min(int(b[2]) + 1, len(covered))):
+                covered[x] = True
+    extents = [(ws[0][1][0], max(b[2] for _, b in ws)) for ws in lines]
     out, x = [], int(0.1 * width)
     while x < 0.9 * width:
         if covered[x]:
@@ -100,8 +127,8 @@ def gutters(ref_lines: list[tuple[str, tuple]], width: float) -> list[tuple[floa
         start = x
         while x < 0.9 * width and not covered[x]:
             x += 1
-        left = sum(b[2] <= start + 1 for b in lines)
-        right = sum(b[0] >= x - 1 for b in lines)
+        left = sum(e[1] <= start + 1 for e in extents)
+        right = sum(e[0] >= x - 1 for e in extents)
         if x - start >= 4 and left >= 8 and right >= 8:
             out.append((float(start), float(x)))
     return out
@@ -229,7 +256,7 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = (), cent
     prose = [r for r in ref_lines if len(_PROSE_WORD.findall(r[0])) >= 5 and abs((r[1][3] - r[1][1]) - body) <= 0.15 * body]
     swallowed = sum(1 for _, box in prose if any(centre_in(box, f) for f in figures))
     gutter = 0
-    for g0, g1 in gutters(ref_lines, page.width):
+    for g0, g1 in gutters([[(t, b)] for t, b in ref_lines if len(t.split()) >= 3], page.width):
         for _, box in ours:  # a line over the gutter holding poppler lines from both columns
             if box[0] < g0 and box[2] > g1:
                 inside = [r for _, r in ref_lines if centre_in(r, box)]
@@ -361,7 +388,9 @@ def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict
     t = time.process_time()
     pages = [p for p in Extract(cfg).document(doc, ctx) if max_pages is None or p.page < max_pages]
     seconds = time.process_time() - t
-    ref, raw = pdftotext_lines(str(path)), raw_words(path)
+    with pymupdf.open(path) as d:
+        widths = [pg.rect.width for pg in d]
+    ref, raw = poppler_lines(path, widths), raw_words(path)
     with pymupdf.open(path) as d:
         pdftex = "pdftex" in (d.metadata.get("producer") or "").lower()
     marks = mupdf_marks(path)
