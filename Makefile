@@ -5,7 +5,7 @@ DEMO ?= demo_out
 DEMO_DOCS ?= 160
 WORKERS ?= 2
 
-.PHONY: install demo test test-fast bench gpu-check gpu-wheels tokenizers clean
+.PHONY: install demo test test-fast bench gpu-check gpu-wheels tokenizers tokenizers-wide clean
 
 install:
 	bash scripts/bootstrap.sh
@@ -51,6 +51,18 @@ tokenizers: install
 	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/vt_stage3.pt --init build/vt_stage2.pt \
 		--data render --steps 3000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 1
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/vt_stage3.pt').save('docsynth/assets/vision_tokenizer.pt', half=True)"
+
+# the wide-patch tokenizer (issue 13; patch 16, G = 32; not the default): about 5 h on one CPU thread
+tokenizers-wide: install
+	mkdir -p build
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_15k.pt --patch 16 --heads 32 --latent 256 \
+		--data render --steps 15000 --crop 64 --batch-size 16 --lr 1e-3 --pool-size 64 --eval-pages 20 --seed 0 --text-weight 4 --threads 1
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_45k.pt --init build/p16_15k.pt --patch 16 --heads 32 --latent 256 \
+		--data render --steps 30000 --crop 64 --batch-size 16 --lr 6e-4 --pool-size 64 --eval-pages 20 --seed 1 --text-weight 4 --threads 1
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_65k.pt --init build/p16_45k.pt --patch 16 --heads 32 --latent 256 \
+		--data render --steps 20000 --crop 64 --batch-size 16 --lr 4e-4 --pool-size 64 --eval-pages 20 --seed 3 --text-weight 4 --threads 1 \
+		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.25,)
+	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_65k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
 
 clean:
 	rm -rf $(DEMO) build dist *.egg-info .pytest_cache

@@ -86,19 +86,20 @@ def tokens(text: str) -> Counter:
 
 def poppler_lines(path: Path, widths: list[float]) -> list[list[tuple[str, tuple]]]:
     """Per page: poppler's lines (`pdftotext -bbox-layout`), each cut where its words straddle a column
-    gutter (poppler glues a left column's line to the right column's line level with it on some files)."""
+    gutter (6 pt or wider) with three words or more on both sides (poppler glues a left column's line to
+    the right column's line level with it on some files)."""
     out = subprocess.run(["pdftotext", "-bbox-layout", "-cropbox", "-enc", "UTF-8", str(path), "-"],
                          capture_output=True, timeout=120, check=True).stdout  # fmt: skip
     box = lambda el: tuple(float(el.get(k)) for k in ("xMin", "yMin", "xMax", "yMax"))  # noqa: E731
     pages = []
     for page, width in zip(parse_xhtml(out).iter(f"{XHTML}page"), widths):
         lines = [[(w.text or "", box(w)) for w in ln.iter(f"{XHTML}word")] for ln in page.iter(f"{XHTML}line")]
-        cuts = gutters([ws for ws in lines if len(ws) >= 3], width)
+        cuts = [g for g in gutters([ws for ws in lines if len(ws) >= 3], width) if g[1] - g[0] >= 6]
         out_lines = []
         for ws in (ws for ws in lines if ws):
             part = [ws[0]]
-            for w in ws[1:]:
-                if any(part[-1][1][2] <= g1 and w[1][0] >= g0 for g0, g1 in cuts):
+            for k, w in enumerate(ws[1:], 1):  # both sides a column's line (a reference's label is not)
+                if len(part) >= 3 and len(ws) - k >= 3 and any(part[-1][1][2] <= g0 + 0.5 and w[1][0] >= g1 - 0.5 for g0, g1 in cuts):
                     out_lines.append(part)
                     part = []
                 part.append(w)
