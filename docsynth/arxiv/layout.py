@@ -8,7 +8,10 @@
    blocks (figures, rotated text): a region splits at vertical gutters
    (x-gaps at least `GUTTER` body sizes wide with `MIN_SIDE_ITEMS` fragments on both sides, or
    down to `NARROW_GUTTER` between two justified columns whose lines end and start flush at the gap)
-   first, else at its widest horizontal gap; regions with neither are leaves. The order of
+   first, else at its widest horizontal gap; regions with neither are leaves. A cut between the columns
+   of a table is refused (rows level on both sides with a narrow or cell-like side, a vertical rule
+   between them, or the cut inside a table's horizontal rules); a side holding a figure is always a
+   column of the page. The order of
    leaves is reading order: top to bottom, columns left to right, a full-width title above its
    columns, footnotes and footer after the columns they end.
 4. Lines: the fragments of one leaf and one row, left to right; a gap wider than `LINE_SPLIT`

@@ -243,17 +243,14 @@ def _by_table(lines: list[TLine], leaves: list[Leaf]) -> list[tuple[int | None, 
 def merge_displays(paras: list[list[TLine]], types: list[str], body: float) -> tuple[list[list[TLine]], list[str]]:
     """One `math` element per displayed formula: consecutive math paragraphs of one column that touch
     (a gap under DISPLAY_GAP body sizes: a fraction's numerator and denominator, limits under an
-    operator, the rows of a cases block), and an equation number or a one-line piece of a few
-    characters (a numerator typed apart) touching them, become one. Its lines are
-    put in content-stream order, the order the formula was typeset in, where the stream gives it."""
+    operator, the rows of a cases block), the rows of one display (`_rows_of_one`), and an equation
+    number or a one-line piece of a few characters (a numerator typed apart) touching them, become one.
+    Its lines are put in content-stream order, the order the formula was typeset in, where the stream
+    gives it."""
     out_p: list[list[TLine]] = []
     out_t: list[str] = []
     for para, kind in zip(paras, types):
-        if out_p and out_t[-1] == "math" and kind == "math" and _rows_of_one(out_p[-1], para, body) or (
-                out_p and _touches(out_p[-1], para, body) and (
-                (para[0].col == out_p[-1][-1].col and out_t[-1] == "math" and (kind == "math" or _piece(para)))
-                or (out_t[-1] == "math" and _piece(para) and _within(para, out_p[-1]))
-                or (kind == "math" and _piece(out_p[-1]) and _within(out_p[-1], para)))):  # fmt: skip
+        if out_p and _joins(out_p[-1], out_t[-1], para, kind, body):
             out_p[-1] = out_p[-1] + para
             out_t[-1] = "math"
             continue
@@ -263,6 +260,18 @@ def merge_displays(paras: list[list[TLine]], types: list[str], body: float) -> t
         if kind == "math" and all(w.seq >= 0 for ln in para for w in ln.words):
             out_p[k] = _stream_lines(para)
     return out_p, out_t
+
+
+def _joins(prev: list[TLine], prev_kind: str, para: list[TLine], kind: str, body: float) -> bool:
+    """Whether `para` is more of the display `prev` ends: another row of it, or a piece touching it."""
+    if prev_kind == "math" and kind == "math" and _rows_of_one(prev, para, body):
+        return True
+    if not _touches(prev, para, body):
+        return False
+    if prev_kind == "math" and (kind == "math" or _piece(para)) and para[0].col == prev[-1].col:
+        return True
+    return (prev_kind == "math" and _piece(para) and _within(para, prev)) or (
+        kind == "math" and _piece(prev) and _within(prev, para))
 
 
 def _rows_of_one(a: list[TLine], b: list[TLine], body: float) -> bool:
