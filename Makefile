@@ -52,7 +52,7 @@ tokenizers: install
 		--data render --steps 3000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 1
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/vt_stage3.pt').save('docsynth/assets/vision_tokenizer.pt', half=True)"
 
-# the wide-patch tokenizer (issue 13; patch 16, G = 32; not the default): about 5 h on one CPU thread
+# the wide-patch tokenizer (issue 13; patch 16, G = 32; not the default): about 6 h on one CPU thread
 tokenizers-wide: install
 	mkdir -p build
 	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_15k.pt --patch 16 --heads 32 --latent 256 \
@@ -62,7 +62,10 @@ tokenizers-wide: install
 	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_65k.pt --init build/p16_45k.pt --patch 16 --heads 32 --latent 256 \
 		--data render --steps 20000 --crop 64 --batch-size 16 --lr 4e-4 --pool-size 64 --eval-pages 20 --seed 3 --text-weight 4 --threads 1 \
 		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.25,)
-	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_65k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_80k.pt --init build/p16_65k.pt --patch 16 --heads 32 --latent 256 \
+		--data render --steps 15000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 4 --text-weight 4 --threads 1 \
+		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
+	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_80k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
 
 clean:
 	rm -rf $(DEMO) build dist *.egg-info .pytest_cache
