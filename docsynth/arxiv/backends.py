@@ -96,7 +96,8 @@ def _hides_text(chars: list[dict], mupdf: GlyphSpeller) -> bool:
     """Whether pdfminer sees clearly more mapped glyphs than MuPDF draws (HIDDEN_SHARE of them, HIDDEN_MIN
     at least): then each mapped glyph is kept only where MuPDF has a character. Most pages agree and are
     left alone."""
-    ours = sum(1 for ch in chars if not ch["text"].isspace() and not is_unmapped(ch["text"]))
+    # a glyph painted again in place (fake bold, a shadow) is one glyph to MuPDF
+    ours = len({(ch["text"], round(ch["x0"]), round(ch["top"])) for ch in chars if not ch["text"].isspace() and not is_unmapped(ch["text"])})
     return ours - mupdf.count > max(HIDDEN_MIN, HIDDEN_SHARE * ours)
 
 
@@ -166,7 +167,15 @@ class GlyphSpeller:
         return next((c for c in self._at(box) if _spelled(c) and (any_char or c in LIGATURES)), None)
 
     def holds(self, box: Box) -> bool:
-        return next(self._at(box), None) is not None
+        """Whether MuPDF draws a character here: one whose box holds this glyph's horizontal centre and
+        overlaps it vertically (the two libraries' glyph heights differ, CJK fonts most)."""
+        cx = (box[0] + box[2]) / 2
+        index = self._load()
+        for k in range(int(box[1] // SPELL_BUCKET) - 1, int(box[3] // SPELL_BUCKET) + 2):
+            for b, _ in index.get(k, ()):
+                if b[0] - 0.5 <= cx <= b[2] + 0.5 and b[1] - 1 <= box[3] and box[1] <= b[3] + 1:
+                    return True
+        return False
 
 
 SPELL_BUCKET = 6.0  # points: rows of MuPDF's characters indexed by vertical centre

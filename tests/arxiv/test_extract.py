@@ -180,3 +180,4 @@ def test_text_a_clip_hides_is_left_out_by_both_backends(tmp_path):
         assert "hidden" not in text and "draft" not in text, (backend, text)
         assert all(v in text for v in visible)
         assert p.meta.get("hidden_glyphs", 0) == (sum(len(h.replace(" ", "")) for h in hidden) if backend == "pdfplumber" else 0)
+
