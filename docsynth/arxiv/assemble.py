@@ -75,9 +75,9 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     """Elements in reading order and page facts (body size, figure count, label words)."""
     words = on_page(words, width, height)
     rotated = {a: ws for a, ws in rotated.items() if ws}
-    figures = find_figures(images, paths, words, width, height)
     body = body_size(words)
-    tables = drawn_tables(paths, words, body)
+    tables = drawn_tables(paths, words, body) if words else []
+    figures = find_figures(images, paths, words, width, height, tables)
     text_words, figures = split_labels(words, figures, body, tables)
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     pending = [e for e in rotated_elements(rotated, granularity) if _on(e, width, height)]
@@ -110,8 +110,8 @@ def _in_margin(e: Element, words: list[PWord]) -> bool:
 
 
 def _rotated_label(e: Element, figures: list[Figure]) -> int | None:
-    """A short rotated line beside a figure (an axis title), or a run of tick labels, is one of its labels: the index of the figure
-    that grows over it, or None."""
+    """A short rotated line beside a figure (an axis title), or a run of tick labels, is one of its
+    labels: the index of the figure that grows over it, or None."""
     words = e.text.split()
     if len(words) > LABEL_WORDS and not all(_TICK.fullmatch(w) for w in words):  # a rotated axis's tick labels are many
         return None

@@ -96,11 +96,13 @@ def _clusters(boxes: list[Box], gap: float, reach: list[float] | None = None) ->
 
 
 def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PWord], width: float,
-                 height: float) -> list[Figure]:  # fmt: skip
+                 height: float, tables: list[Box] | None = None) -> list[Figure]:  # fmt: skip
+    """Figures of a page; `tables`: its `drawn_tables` where the caller has them already."""
     page_area = width * height
     items = [(b, "image") for b in images] + [(b, k) for b, k in paths if k != "background"]
     items = [(c, k) for b, k in items if (c := clip(_inked(b), width, height)) and area(c) < MAX_PAGE_FRACTION * page_area]
-    tables = drawn_tables(paths, words, body_size(words)) if words else []
+    if tables is None:
+        tables = drawn_tables(paths, words, body_size(words)) if words else []
     items = [(b, k) for b, k in items if k == "image" or not any(center_inside(b, t, pad=1.0) for t in tables)]  # a table's paths
     if not items:
         return []

@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from docsynth.arxiv.geometry import Box
+from docsynth.arxiv.geometry import Box, center_inside
 from docsynth.arxiv.words import BOLD, PWord
 from docsynth.doc import box_union
 
@@ -298,9 +298,7 @@ def _inside_table(items: list, x: float, tables: list[Box]) -> bool:
     between its column groups, however wide, is no gutter."""
     for t in tables:
         if t[0] < x < t[2]:
-            inside = sum(t[0] - 1 <= (it.bbox[0] + it.bbox[2]) / 2 <= t[2] + 1 and t[1] - 1 <= (it.bbox[1] + it.bbox[3]) / 2 <= t[3] + 1
-                         for it in items)  # fmt: skip
-            if inside >= TABLE_SHARE * len(items):
+            if sum(center_inside(it.bbox, t, pad=1.0) for it in items) >= TABLE_SHARE * len(items):
                 return True
     return False
 
