@@ -411,6 +411,9 @@ def _has_cells(leaf: Leaf, gutter: float) -> bool:
     return False
 
 
+_LEADER = re.compile(r"(?:[.·]\s+){3,}[.·]")  # leader dots, spaced as TeX and word processors set them
+
+
 def leaf_lines(leaf: Leaf, index: int) -> None:
     """Fill `leaf.lines` (rows top to bottom, fragments left to right) and `leaf.blocks`."""
     frags = [it for it in leaf.items if not isinstance(it, BlockItem)]
@@ -425,15 +428,13 @@ def leaf_lines(leaf: Leaf, index: int) -> None:
         cur = list(frs[0].words)
         split = 0.0 if leaf.tabular else LINE_SPLIT  # a table's cells are lines of their own
         for f in frs[1:]:
-            if f.bbox[0] - cur[-1].bbox[2] > split * max(f.words[0].size, cur[-1].size):
+            leader = _LEADER.fullmatch(" ".join(w.text for w in f.words))  # a title's dots are the title's
+            if not leader and f.bbox[0] - cur[-1].bbox[2] > split * max(f.words[0].size, cur[-1].size):
                 lines.append(TLine(cur, box_union(w.bbox for w in cur), index, leaf.col, r))
                 cur = []
             cur.extend(f.words)
         lines.append(TLine(cur, box_union(w.bbox for w in cur), index, leaf.col, r))
     leaf.lines = lines
-
-
-_LEADER = re.compile(r"(?:[.·]\s+){3,}[.·]")  # leader dots, spaced as TeX and word processors set them
 
 
 def justified_rows(lines: list[TLine]) -> list[TLine]:

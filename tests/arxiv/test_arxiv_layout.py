@@ -112,6 +112,19 @@ def test_tables_contents_and_numbered_listings_are_read_row_by_row():
     assert texts(reading_order(listing, [], 9.0))[:4] == ["1", "call_0(x, y)", "2", "call_1(x, y)"]
 
 
+def test_leader_dots_stay_with_their_title_in_a_table_of_contents():
+    """Leader dots set a wide gap after a title are the title's (one line "Method . . . ."), not a cell."""
+    toc = []
+    for r, (num, title, page) in enumerate([("1", "Introduction", "3"), ("2", "Method", "5"), ("2.1", "Tokenizers", "6"),
+                                            ("3", "Results", "9"), ("4", "Conclusion", "12")]):  # fmt: skip
+        y = 100 + 14 * r
+        dots = PWord(". . . . . . . . . .", (200, y, 480, y + 10), 10.0, "Serif", 0)
+        toc += [word(num, 72, y), word(title, 100, y), dots, word(page, 520, y)]
+    lines = texts(reading_order(toc, [], 9.0))
+    assert lines[:3] == ["1", "Introduction . . . . . . . . . .", "3"]
+    assert "Method . . . . . . . . . ." in lines and ". . . . . . . . . ." not in lines
+
+
 def test_two_columns_of_prose_on_one_baseline_grid_are_still_columns():
     words = column(60, 100, 8, "L") + column(305, 100, 8, "R")  # rows level across the gutter, both full
     assert [ln[0] for ln in texts(reading_order(words, [], 9.0))] == ["L"] * 8 + ["R"] * 8
