@@ -50,7 +50,7 @@ step env $PY -c "import torch, triton; print('torch', torch.__version__, 'triton
 assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name(), torch.cuda.get_device_capability())" \
     || { echo "gpu_check: no usable CUDA PyTorch + Triton here; nothing else run"; exit 1; }
 step pytest_cuda $PY -m pytest -q -p no:cacheprovider -rs tests/model/test_loss.py tests/model/test_masks.py \
-    tests/model/test_transformer.py tests/model/test_train.py -k "cuda or flex or triton"
+    tests/model/test_transformer.py tests/model/test_train.py tests/model/test_vision_device.py -k "cuda or flex or triton"
 step bench_loss $PY bench/loss.py --device cuda
 step bench_masks $PY bench/masks.py --device cuda
 step bench_vision $PY bench/vision.py --device cuda

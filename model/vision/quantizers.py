@@ -110,7 +110,7 @@ class VQ(nn.Module):
                 1, assign.t().unsqueeze(-1).expand(-1, -1, self.dim), zn.transpose(0, 1)
             )
             counts = torch.bincount(
-                (assign + torch.arange(self.heads) * self.K).flatten(),
+                (assign + torch.arange(self.heads, device=assign.device) * self.K).flatten(),
                 minlength=self.heads * self.K,
             ).view(self.heads, self.K)
             centres = torch.where(

@@ -22,7 +22,6 @@ import torch
 import torch.nn.functional as F
 
 from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig
-from .pages import PageGenConfig, interleave, paper_pages, rendered_pages, synthetic_pages
 from .quantizers import VQ
 from .tokenizer import VisionTokenizer
 
@@ -215,11 +214,16 @@ def train_tokenizer(
     recipe: dict | None = None,
     log=print,
     init_state: dict | None = None,
+    device: str | torch.device = "cpu",
 ) -> tuple[VisionTokenizer, list[float]]:
     """Train a tokenizer; returns it and the per-step losses. Writes `out_path` if given.
 
     `init_state`: a state_dict of a model with this `cfg` to start from (fine-tuning).
+    `device`: where the steps run ("cuda" on a GPU machine; fp32 with TF32 matmuls). Crops are drawn
+    on the CPU; the returned tokenizer, its checkpoints and the held-out evaluation are on the CPU,
+    where codes are made.
     """
+    device = torch.device(device)
     tc = train or TrainConfig()
     if steps is not None:
         tc = TrainConfig(**{**tc.__dict__, "steps": steps})
@@ -228,21 +232,32 @@ def train_tokenizer(
     torch.manual_seed(seed)
     random.seed(seed)
     if images is None:
+        from .pages import PageGenConfig, synthetic_pages  # PyMuPDF: only where pages are made here
+
         images = synthetic_pages(seed, PageGenConfig())
     stream = image_folder(images) if isinstance(images, (str, Path)) else iter(images)
     sampler = CropSampler(stream, cfg.channels, tc.pool_size, seed, masks=tc.text_weight > 0)
     model = MultiHeadAutoencoder(cfg).train()
     if init_state is not None:
         model.load_state_dict(init_state)  # copies into the fp32 parameters whatever the stored dtype
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    # the tokenizer (eval mode, CPU) is a twin that takes the trained weights at each save and at the end;
+    # the model trained stays in training mode (VQ's k-means init and usage tracking need it)
+    tok = VisionTokenizer(MultiHeadAutoencoder(cfg), {**(recipe or {}), "seed": seed, "train": tc.__dict__})
+    model = model.to(device, memory_format=torch.channels_last).train()  # NHWC: oneDNN's fast convolutions on the CPU
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=(0.9, 0.99))
-    tok = VisionTokenizer(model, {**(recipe or {}), "seed": seed, "train": tc.__dict__})
-    model.train()  # VisionTokenizer puts its model in eval mode; VQ's k-means init and usage need training mode
+
+    def snapshot() -> VisionTokenizer:
+        tok.model.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
+        return tok
+
     losses, t0, gen = [], time.time(), torch.Generator().manual_seed(seed)
     for step in range(tc.steps):
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, tc)
         x = sampler.batch(tc.batch_size, tc.crop)  # (B, C, S, S), and (B, 1, S, S) word masks
-        x, weight = (x[0], 1.0 + tc.text_weight * x[1]) if isinstance(x, tuple) else (x, None)
+        x, weight = (x[0].to(device), 1.0 + tc.text_weight * x[1].to(device)) if isinstance(x, tuple) else (x.to(device), None)
         recon, _, aux = model(x)
         loss = reconstruction_loss(recon, x, tc.l1_weight, tc.grad_weight, weight) + aux
         opt.zero_grad(set_to_none=True)
@@ -264,8 +279,8 @@ def train_tokenizer(
                 f"{time.time() - t0:.0f}s"
             )
         if out_path and tc.save_every and (step + 1) % tc.save_every == 0:
-            model.eval(), tok.save(out_path), model.train()
-    model.eval()
+            snapshot().save(out_path)
+    snapshot()
     tok.recipe.update({"steps": tc.steps, "train_seconds": round(time.time() - t0, 1)})
     if eval_pages:
         tok.recipe["heldout"] = evaluate(tok, eval_pages)
@@ -315,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         "--eval-pages", type=int, default=40, help="held-out generated full pages"
     )
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument("--device", default="cpu", help="where training steps run: cpu, cuda, cuda:1 ... (checkpoints are CPU weights)")
+    ap.add_argument("--refresh", type=int, default=1, help="pages of the pool replaced every step (more for large batches on a GPU)")
     ap.add_argument(
         "--init",
         default=None,
@@ -322,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         help="fine-tune from this checkpoint ('default': the shipped one); its config is kept",
     )
     args = ap.parse_args(argv)
+    from .pages import interleave, paper_pages, rendered_pages, synthetic_pages
     torch.set_num_threads(args.threads)
     widths = args.widths or {8: "16,48,128", 16: "16,32,64,128", 32: "16,32,64,128,192"}.get(args.patch, "")
     cfg = VisionTokenizerConfig(
@@ -346,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr,
         pool_size=args.pool_size,
         text_weight=args.text_weight,
+        refresh=args.refresh,
         log_every=50,
         save_every=100,
     )
@@ -382,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         recipe={**recipe, "init": args.init} if args.init else recipe,
         log=lambda s: print(s, flush=True),
         init_state=init_state,
+        device=args.device,
     )
     return 0
 
