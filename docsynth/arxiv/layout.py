@@ -49,7 +49,7 @@ FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side 
 RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
-JUSTIFIED_FILL, STRETCHED_SPACE = 0.85, 3.0  # a row this full of its column, its gaps under this many font sizes: one line
+JUSTIFIED_FILL, STRETCHED_SPACE = 0.85, 4.0  # a row this full of its column, its gaps under this many font sizes: one line
 
 
 @dataclass(slots=True)

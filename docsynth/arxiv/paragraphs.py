@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from docsynth.arxiv.geometry import Box
 from docsynth.arxiv.layout import Leaf, TLine, justified_rows
 from docsynth.arxiv.tables import author_groups, header_lines, table_element
 from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
@@ -37,6 +38,8 @@ MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and foote
 FOOTNOTE_SIZE = 0.92  # footnotes are at most this fraction of the body size
 DISPLAY_GAP = 0.6  # body sizes: math paragraphs closer than this are pieces of one displayed formula
 DISPLAY_ROWS = 1.6  # body sizes: math paragraphs closer than this, one above the other, are rows of one display
+HANG_INDENT = (0.8, 4.0)  # font sizes right of the line above: an indented line
+HANG_FULL = 0.75  # share of the lines above an indented one that fill the column: entries with a hanging indent
 PIECE_CHARS = 3  # a one-line paragraph this short touching a formula is a piece of it
 
 
@@ -72,7 +75,28 @@ def _usual_gap(lines: list[TLine]) -> float:
     return gaps[len(gaps) // 2] if gaps else 2.0
 
 
-def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool]) -> bool:
+def _hanging(lines: list[TLine]) -> set[Box]:
+    """Columns whose entries hang: where a line starts at the column's left and the next one is
+    indented (0.8 to 4 font sizes, HANG_INDENT), the line above fills the column (HANG_FULL of such
+    steps, two or more). A bibliography or list set with a hanging indent: an entry's first line
+    sticks out and runs to the margin, its other lines are indented. Paragraphs with an indented first
+    line step in after their last, short line instead."""
+    by_col: dict[Box, list[TLine]] = {}
+    for ln in lines:
+        by_col.setdefault(ln.col, []).append(ln)
+    out = set()
+    for col, lns in by_col.items():
+        left = min(ln.bbox[0] for ln in lns)
+        steps = [_hangs(a, b) for a, b in zip(lns, lns[1:])
+                 if a.bbox[0] - left < HANG_INDENT[0] * a.size and HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size]  # fmt: skip
+        if len(steps) >= 2 and sum(steps) >= HANG_FULL * len(steps):
+            out.add(col)
+    return out
+
+
+def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool], para: list[TLine] | None = None) -> bool:
+    """Whether `b` starts a paragraph after `a`. `para` (the paragraph `a` ends so far) is given in a
+    column whose entries hang (`_hanging`)."""
     if a.leaf == b.leaf and a.row == b.row and a.row >= 0:
         return False  # the rest of the same row (an equation number)
     if a.col != b.col or math[0] != math[1]:
@@ -85,9 +109,21 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
     if CAPTION.match(b.text) or BULLET.match(b.text):
         return True
     size = max(a.size, b.size)
-    indented = b.bbox[0] - a.bbox[0] > 0.8 * size and b.bbox[0] - b.col[0] > 0.8 * size
     short_end = a.bbox[2] < a.col[2] - 4 * size and a.text.rstrip()[-1:] in ".:!?"
+    indented = b.bbox[0] - a.bbox[0] > 0.8 * size and b.bbox[0] - b.col[0] > 0.8 * size
+    if para is not None:
+        entry = len(para) >= 2 and para[1].bbox[0] - para[0].bbox[0] > 0.8 * size  # its first line sticks out
+        if a.bbox[0] - b.bbox[0] > 0.8 * size:  # b sticks out: the next entry, or a paragraph's second line
+            return entry or short_end
+        if indented and len(para) == 1 and _hangs(a, b):  # an entry's first line, then its indented rest
+            return False
     return indented or short_end
+
+
+def _hangs(a: TLine, b: TLine) -> bool:
+    """Whether `b` sits where a hanging indent puts an entry's second line under its first line `a`:
+    HANG_INDENT right of it, with `a` filling the column."""
+    return HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size and a.bbox[2] >= a.col[2] - 2 * a.size
 
 
 def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
@@ -96,9 +132,10 @@ def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
     for i in range(1, len(lines)):  # the rest of a word hyphenated at the line end above continues its paragraph
         if maths[i] and not maths[i - 1] and lines[i - 1].text.endswith(HYPHENS) and lines[i].text[:1].islower():
             maths[i] = False
+    hanging = _hanging(lines)
     paras: list[list[TLine]] = []
     for i, ln in enumerate(lines):
-        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i])):
+        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), paras[-1] if ln.col in hanging else None):
             paras[-1].append(ln)
         else:
             paras.append([ln])

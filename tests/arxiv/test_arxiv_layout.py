@@ -71,6 +71,51 @@ def test_paragraphs_break_at_indents_and_types_follow_position():
     assert facts["body_size"] == 10.0
 
 
+def text_line(x, y, n, prefix, first=None):
+    """A row of n 4-letter words 3 pt apart from x (10 words from 60 reach 287, the column's edge); a
+    row of fewer than 9 ends a sentence."""
+    words = [word(f"{prefix}{k:02d}"[-4:] if k or first is None else first, x + 23 * k, y) for k in range(n)]
+    if n < 9:
+        words[-1] = word(words[-1].text + ".", words[-1].bbox[0], y)
+    return words
+
+
+def test_entries_with_a_hanging_indent_are_one_paragraph_each():
+    """A bibliography: each entry's first line sticks out and fills the column, its other lines are
+    indented. The indented lines continue the entry; the next line sticking out starts the next one."""
+    words, y = [], 100
+    for e, rows in enumerate([3, 2, 4, 2]):
+        words += text_line(60, y, 10, f"e{e}", first=f"[{e + 1}]")
+        for r in range(1, rows):
+            words += text_line(75, y + 12 * r, 9 if r < rows - 1 else 4, f"e{e}")
+        y += 12 * rows
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    assert [e.text.split()[0] for e in elements] == ["[1]", "[2]", "[3]", "[4]"]
+    assert [len(e.lines) for e in elements] == [3, 2, 4, 2]
+
+
+def test_indented_paragraphs_beside_a_hanging_list_keep_their_breaks():
+    """A column holding both: paragraphs with an indented first line, and numbered items whose second
+    lines hang. Each paragraph and each item is one element."""
+    words, y = [], 100
+    def para(tag, rows):
+        nonlocal words, y
+        words += text_line(74, y, 9, tag)  # first line indented
+        for r in range(1, rows):
+            words += text_line(60, y + 12 * r, 10 if r < rows - 1 else 3, tag)
+        y += 12 * rows
+    def item(n, rows):
+        nonlocal words, y
+        words += text_line(60, y, 10, f"i{n}", first=f"{n}.")
+        for r in range(1, rows):
+            words += text_line(72, y + 12 * r, 9 if r < rows - 1 else 5, f"i{n}")
+        y += 12 * rows
+    para("pa", 4), item(1, 2), item(2, 3), item(3, 2), para("pb", 3), para("pc", 2)
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    assert [e.text.split()[0][:2] for e in elements] == ["pa", "1.", "2.", "3.", "pb", "pc"]
+    assert [len(e.lines) for e in elements] == [4, 2, 3, 2, 3, 2]
+
+
 def test_vector_clusters_become_figures_but_ruled_tables_do_not():
     plot = [((100, 100, 300, 102), "hline"), ((100, 100, 102, 250), "vline"), ((120, 120, 290, 240), "curve")]
     (fig,) = find_figures([], plot, [], W, H)
@@ -501,7 +546,8 @@ def test_a_region_that_was_no_table_gets_its_justified_rows_back_whole():
         words = [word(t, x, y) for t, x in texts_x]
         return [TLine([w], w.bbox, 0, col, row) for w in words]
 
-    bib = line([("[12]", 54), ("P.", 84), ("J.", 112), ("Eby.", 140), ("Setuptools", 175), ("install.", 250)], 100, 0)
+    # LaTeX stretched this entry's spaces up to 3.5 font sizes (a URL on the next line would not break)
+    bib = line([("[12]", 54), ("P.", 84), ("J.", 112), ("Eby.", 140), ("Setuptools", 195), ("install.", 255)], 100, 0)
     assert all(w.bbox[2] <= 295 for ln in bib for w in ln.words)
     toc = line([("2.1", 87), ("Methods", 112), (". . . . . . . .", 160), ("4", 285)], 120, 1)
     short = line([("Name", 54), ("Score", 120)], 140, 2)  # a table row: a third of the column
