@@ -32,6 +32,7 @@ from docsynth.doc import Element, Line, Word, box_union
 CAPTION = re.compile(r"^(figure|fig\.|table|tab\.|algorithm|listing|scheme|chart)\s*(\d+|[ivxlc]+\b|[a-z]\.?\d+)", re.I)
 BULLET = re.compile(r"^[\u2022\u25e6\u25aa\u25ab\u2023\u2043\u2219\u25cf\u25cb\u25a0\u25a1\u2013\u2014*-]\s")
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)$")
+LABEL = re.compile(r"^(\[\w[\w+-]*\]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")  # an entry's label: [12] 3. 2) (b) iv.
 NUMBERED = re.compile(r"^((\d+|[A-Z])(\.\d+)*\.?|[IVX]+\.)\s+\S")
 HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
@@ -94,9 +95,10 @@ def _hanging(lines: list[TLine]) -> set[Box]:
     return out
 
 
-def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool], para: list[TLine] | None = None) -> bool:
-    """Whether `b` starts a paragraph after `a`. `para` (the paragraph `a` ends so far) is given in a
-    column whose entries hang (`_hanging`)."""
+def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool], para: list[TLine],
+            hanging: bool = False) -> bool:  # fmt: skip
+    """Whether `b` starts a paragraph after `a`, which ends `para` so far. `hanging`: the column's
+    entries hang (`_hanging`); an entry that starts with a label (`LABEL`) may hang in any column."""
     if a.leaf == b.leaf and a.row == b.row and a.row >= 0:
         return False  # the rest of the same row (an equation number)
     if a.col != b.col or math[0] != math[1]:
@@ -111,13 +113,19 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
     size = max(a.size, b.size)
     short_end = a.bbox[2] < a.col[2] - 4 * size and a.text.rstrip()[-1:] in ".:!?"
     indented = b.bbox[0] - a.bbox[0] > 0.8 * size and b.bbox[0] - b.col[0] > 0.8 * size
-    if para is not None:
-        entry = len(para) >= 2 and para[1].bbox[0] - para[0].bbox[0] > 0.8 * size  # its first line sticks out
-        if a.bbox[0] - b.bbox[0] > 0.8 * size:  # b sticks out: the next entry, or a paragraph's second line
-            return entry or short_end
-        if indented and len(para) == 1 and _hangs(a, b):  # an entry's first line, then its indented rest
-            return False
+    entry = len(para) >= 2 and _hangs(para[0], para[1])  # its first line sticks out
+    if entry and a.bbox[0] - b.bbox[0] > 0.8 * size:  # b sticks out like the entry's first line: the next entry
+        return True
+    if indented and len(para) == 1 and (hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
+        return False  # line, then its indented rest
     return indented or short_end
+
+
+def _continues(prev: list[TLine], para: list[TLine], body: float) -> bool:
+    """Whether `para` is the indented rest of the one-line entry `prev` (a label, then a hanging indent)."""
+    a, b = prev[-1], para[0]
+    return (len(prev) == 1 and a.col == b.col and bool(LABEL.match(a.text)) and _hangs(a, b)
+            and 0 <= b.bbox[1] - a.bbox[3] <= 0.5 * body and not is_math_line(b, body))  # fmt: skip
 
 
 def _hangs(a: TLine, b: TLine) -> bool:
@@ -135,7 +143,7 @@ def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
     hanging = _hanging(lines)
     paras: list[list[TLine]] = []
     for i, ln in enumerate(lines):
-        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), paras[-1] if ln.col in hanging else None):
+        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), paras[-1], ln.col in hanging):
             paras[-1].append(ln)
         else:
             paras.append([ln])
@@ -257,6 +265,9 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
                 out.extend(e for group in authors for e in _emit(*_paragraphs(group, body, height), body, granularity))
             else:  # running text; a region that was no table after all gets its justified rows back whole
                 paras, types = _paragraphs(justified_rows(lines) if table is not None else lines, body, height)
+                if text[0] and paras and _continues(text[0][-1], paras[0], body):  # an entry's first line was a row
+                    paras[0] = text[0].pop() + paras[0]  # of a would-be table, its indented rest running text
+                    text[1].pop()
                 text = (text[0] + paras, text[1] + types)
         out.extend(_emit(*text, body, granularity))
         run = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from docsynth.arxiv.assemble import assemble
 from docsynth.arxiv.figures import find_figures
 from docsynth.arxiv.layout import fragments, reading_order
@@ -80,17 +82,19 @@ def text_line(x, y, n, prefix, first=None):
     return words
 
 
-def test_entries_with_a_hanging_indent_are_one_paragraph_each():
-    """A bibliography: each entry's first line sticks out and fills the column, its other lines are
-    indented. The indented lines continue the entry; the next line sticking out starts the next one."""
+@pytest.mark.parametrize("labels", [["[1]", "[2]", "[3]", "[4]"], ["Adams,", "Baker,", "Clark,", "Dunn,"]])
+def test_entries_with_a_hanging_indent_are_one_paragraph_each(labels):
+    """A bibliography, numbered or author-year: each entry's first line sticks out and fills the column,
+    its other lines are indented. The indented lines continue the entry; the next line sticking out
+    starts the next one."""
     words, y = [], 100
     for e, rows in enumerate([3, 2, 4, 2]):
-        words += text_line(60, y, 10, f"e{e}", first=f"[{e + 1}]")
+        words += text_line(60, y, 10, f"e{e}", first=labels[e])
         for r in range(1, rows):
             words += text_line(75, y + 12 * r, 9 if r < rows - 1 else 4, f"e{e}")
         y += 12 * rows
     elements, _ = assemble(words, {}, [], [], W, H, "para")
-    assert [e.text.split()[0] for e in elements] == ["[1]", "[2]", "[3]", "[4]"]
+    assert [e.text.split()[0] for e in elements] == labels
     assert [len(e.lines) for e in elements] == [3, 2, 4, 2]
 
 
