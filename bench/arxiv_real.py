@@ -21,6 +21,9 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
                  figure boxes (prose swallowed as figure labels)
   gutter         our lines that span a column gutter (found from poppler's lines) and hold poppler
                  lines from both columns (text glued across the gutter)
+  entries whole  numbered entries set with a hanging indent (a bibliography's [12] or a list's 3., found
+                 from poppler's lines: a labelled line and the indented line under it) that are one
+                 element of ours, starting with the label and holding no other entry
   dropped        pages dropped, by reason;  s/page: CPU seconds of the extraction per page
   table cells    cells of our `table` elements, and the share agreeing (text at the same row and
                  column, grids aligned by their most common offset) with PyMuPDF's `find_tables`
@@ -267,7 +270,9 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = (), cent
     ours_p = [b for e in page.elements if e.type in PROSE_TYPES for b in (tuple(ln.bbox) for ln in e.lines)]
     ref_p = [b for _, b in ref_lines if any(centre_in(b, pb) for pb in prose_boxes)]
     mp = match_lines(ours_p, ref_p)
+    entries, whole = entries_whole(page, ref_lines)
     res = {"pred": len(ours), "ref": len(ref_lines), "matched": len(m.pairs), "split_pred": split_p, "split_ref": split_r, "bow_pred": sum(a.values()),
+           "entries": entries, "entries_whole": whole,
            "pred_prose": len(ours_p), "ref_prose": len(ref_p), "matched_prose": len(mp.pairs),
            "bow_ref": sum(b.values()), "bow_common": common, "swallowed": swallowed, "gutter": gutter}  # fmt: skip
     if pdftex:  # the labels inside a figure have no reading order: left out
@@ -275,6 +280,36 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = (), cent
         tau, disc = kendall_tau(order_positions(flow, raw))
         res.update(tau=tau, discordant=disc)
     return res
+
+
+_ENTRY = re.compile(r"^(\[\d{1,3}\]|\d{1,3}\.)\s+\S")  # a numbered entry's label: [12] or 12.
+
+
+def entries_whole(page, ref_lines: list[tuple[str, tuple]]) -> tuple[int, int]:
+    """(numbered entries, entries that are one element of ours) on a page. An entry starts at a poppler
+    line that begins with its label ([12] or 12.) and is followed, in poppler's order, by a line of it
+    that starts further right (a hanging indent: bibliographies, numbered lists); both lines of one
+    height, the first at least 60 % as wide as the two together span (a numbered heading is neither).
+    It is whole when one element holds both lines' centres, starts with that label and holds no other
+    entry's label line."""
+    boxes = [tuple(e.bbox) for e in page.elements]
+    texts = [e.text.lstrip() for e in page.elements]
+    starts = [k for k, (t, _) in enumerate(ref_lines) if _ENTRY.match(t)]
+    n = whole = 0
+    for k in starts:
+        if k + 1 >= len(ref_lines) or k + 1 in starts:
+            continue
+        (t, box), (_, nxt) = ref_lines[k], ref_lines[k + 1]
+        size = box[3] - box[1]
+        if not (0.8 * size <= nxt[0] - box[0] <= 4 * size and 0 <= nxt[1] - box[3] <= size
+                and abs(nxt[3] - nxt[1] - size) <= 0.1 * size and box[2] - box[0] >= 0.6 * (nxt[2] - box[0])):
+            continue  # not a hanging entry's first two lines (a numbered heading is short, or larger)
+        n += 1
+        label = t.split()[0]
+        holder = [i for i, b in enumerate(boxes) if centre_in(box, b) and centre_in(nxt, b)]
+        whole += any(texts[i].startswith(label) and not any(centre_in(ref_lines[j][1], boxes[i]) for j in starts if j != k)
+                     for i in holder)  # fmt: skip
+    return n, whole
 
 
 def _norm(text: str | None) -> str:
@@ -428,6 +463,7 @@ def summarize(rows: list[dict], drops: list, spp: list[float]) -> dict:
         "tau_pdftex": round(statistics.fmean(r["tau"] for r in tex), 4) if tex else None,
         "perfect_order_pdftex": round(sum(r["discordant"] == 0 for r in tex) / len(tex), 3) if tex else None,
         "pdftex_pages": len(tex), "prose_in_figures": s("swallowed"), "gutter_crossings": s("gutter"),
+        "entries_whole": round(s("entries_whole") / max(s("entries"), 1), 3), "entries": s("entries"),
         "dropped": dict(Counter(d.reason for d in drops).most_common()), "s_per_page": round(statistics.fmean(spp), 4),
         "table_cells": s("table_cells"), "tables_compared": s("tables_compared"),
         "table_cells_agree_pymupdf": round(s("table_cells_agree") / max(s("table_cells"), 1), 3),

@@ -113,10 +113,10 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
     size = max(a.size, b.size)
     short_end = a.bbox[2] < a.col[2] - 4 * size and a.text.rstrip()[-1:] in ".:!?"
     indented = b.bbox[0] - a.bbox[0] > 0.8 * size and b.bbox[0] - b.col[0] > 0.8 * size
-    entry = len(para) >= 2 and _hangs(para[0], para[1])  # its first line sticks out
+    entry = any(_hangs(x, y) for x, y in zip(para, para[1:]))  # an entry's first line stuck out of it
     if entry and a.bbox[0] - b.bbox[0] > 0.8 * size:  # b sticks out like the entry's first line: the next entry
         return True
-    if indented and len(para) == 1 and (hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
+    if indented and (len(para) == 1 and hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
         return False  # line, then its indented rest
     return indented or short_end
 
@@ -130,8 +130,12 @@ def _continues(prev: list[TLine], para: list[TLine], body: float) -> bool:
 
 def _hangs(a: TLine, b: TLine) -> bool:
     """Whether `b` sits where a hanging indent puts an entry's second line under its first line `a`:
-    HANG_INDENT right of it, with `a` filling the column."""
-    return HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size and a.bbox[2] >= a.col[2] - 2 * a.size
+    HANG_INDENT right of it, with `a` filling the column, or `a` a label whose text `b` lines up with
+    (a ragged-right bibliography: "[19] E. van den Berg," over "G. Hennenfent, …")."""
+    if not HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size:
+        return False
+    under_text = len(a.words) > 1 and bool(LABEL.match(a.text)) and abs(b.bbox[0] - a.words[1].bbox[0]) <= 0.3 * b.size
+    return a.bbox[2] >= a.col[2] - 2 * a.size or under_text
 
 
 def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:

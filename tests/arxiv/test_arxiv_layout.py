@@ -98,6 +98,22 @@ def test_entries_with_a_hanging_indent_are_one_paragraph_each(labels):
     assert [len(e.lines) for e in elements] == [3, 2, 4, 2]
 
 
+def test_ragged_right_entries_hang_under_the_text_after_their_label():
+    """IEEE's ragged-right bibliography: an entry's first line stops short of the margin; its other lines
+    line up under the text after the label, and a heading above it stays apart."""
+    words = [word("REFERENCES", 60, 88, 10, BOLD)]
+    y = 104
+    for e, rows in enumerate([3, 2, 3]):
+        label = word(f"[{e + 1}]", 60, y)
+        words += [label] + text_line(78, y, 6, f"e{e}")[:-1] + [word(f"e{e}x,", 78 + 23 * 5, y)]  # no sentence end
+        for r in range(1, rows):
+            words += text_line(78, y + 12 * r, 7, f"e{e}")
+        y += 12 * rows
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    assert [e.text.split()[0] for e in elements] == ["REFERENCES", "[1]", "[2]", "[3]"]
+    assert [len(e.lines) for e in elements] == [1, 3, 2, 3]
+
+
 def test_indented_paragraphs_beside_a_hanging_list_keep_their_breaks():
     """A column holding both: paragraphs with an indented first line, and numbered items whose second
     lines hang. Each paragraph and each item is one element."""

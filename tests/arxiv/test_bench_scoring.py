@@ -51,3 +51,27 @@ def test_overlapping_pieces_are_not_a_split_row(bench):
     ours = [(58, 90, 295, 98)]
     ref = [(58, 88, 170, 100), (160, 88, 295, 100)]  # each under IoU 0.5 alone, together 0.67
     assert _score(bench, ours, ref) == (0, (0, 0))
+
+
+def test_entries_whole_counts_hanging_entries_not_numbered_headings(bench):
+    """A numbered entry is a labelled line with a line of its height indented under it; it is whole
+    when one element starting with its label holds both and no other entry."""
+    from types import SimpleNamespace
+
+    ref = [("1. Introduction", (50, 80, 130, 92)),  # a heading: short, and taller than the line under it
+           ("Maximum flow algorithms are the foundation", (62, 96, 290, 106)),
+           ("[1] A. Author and B. Author. A title of", (50, 120, 280, 128)),
+           ("the paper. In Proc., 2001.", (66, 129, 200, 137)),
+           ("[2] C. Author. Another title, and a", (50, 140, 282, 148)),
+           ("long one. Journal, 2002.", (66, 149, 190, 157))]  # fmt: skip
+
+    def page(*elements):
+        return SimpleNamespace(elements=[SimpleNamespace(bbox=b, text=t) for t, b in elements])
+
+    whole = page(("[1] A. Author …", (50, 120, 280, 137)), ("[2] C. Author …", (50, 140, 282, 157)))
+    assert bench.entries_whole(whole, ref) == (2, 2)
+    split = page(("[1] A. Author …", (50, 120, 280, 128)), ("the paper …", (66, 129, 200, 137)),
+                 ("[2] C. Author …", (50, 140, 282, 157)))  # fmt: skip
+    assert bench.entries_whole(split, ref) == (2, 1)
+    glued = page(("[1] A. Author … [2] C. Author …", (50, 120, 282, 157)))
+    assert bench.entries_whole(glued, ref) == (2, 0)
