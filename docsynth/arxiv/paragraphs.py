@@ -33,6 +33,7 @@ CAPTION = re.compile(r"^(figure|fig\.|table|tab\.|algorithm|listing|scheme|chart
 BULLET = re.compile(r"^[\u2022\u25e6\u25aa\u25ab\u2023\u2043\u2219\u25cf\u25cb\u25a0\u25a1\u2013\u2014*-]\s")
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)$")
 LABEL = re.compile(r"^(\[\w[\w+-]*\]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")  # an entry's label: [12] 3. 2) (b) iv.
+ITEM = re.compile(r"^(\d{1,3}[.)]|\([ivx]{1,4}\))\s+[^\W\d_a-z]")  # a numbered item: 2. It … / 3) Bayes … / (ii) Push …
 NUMBERED = re.compile(r"^((\d+|[A-Z])(\.\d+)*\.?|[IVX]+\.)\s+\S")
 HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
@@ -174,7 +175,7 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
         return "math"
     if CAPTION.match(text):
         return "caption"
-    if BULLET.match(text):
+    if BULLET.match(text) or text.startswith("[") and LABEL.match(text):  # a bulleted item, a bibliography entry
         return "list"
     if len(para) <= 2 and size <= 1.05 * body:
         if box[3] <= MARGIN_ZONE * height:
@@ -185,11 +186,16 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
         return "footnote"
     if len(para) <= 3 and len(text) <= 200 and text.rstrip()[-1:] not in ".,;" and _heading_style(para, size, body, text):
         return "heading"
+    if ITEM.match(text) and not _heading_style(para, size, body, text):  # a numbered item: "2. It is possible …"
+        return "list"
     return "para"
 
 
 def _heading_style(para: list[TLine], size: float, body: float, text: str) -> bool:
     if size >= 1.15 * body:
+        return True
+    if len(para) == 1 and NUMBERED.match(text) and len(text) <= 80 and text.isupper() and sum(map(str.isalpha, text)) >= 4:
+        # "3. SIMULATION: RANDOM SIGNALS", "II. PURSUIT METHODS"
         return True
     return all(ln.bold for ln in para) and len(para) <= 2 and (bool(NUMBERED.match(text)) or len(text) <= 80)
 

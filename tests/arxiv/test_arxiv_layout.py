@@ -114,6 +114,32 @@ def test_ragged_right_entries_hang_under_the_text_after_their_label():
     assert [len(e.lines) for e in elements] == [1, 3, 2, 3]
 
 
+def test_numbered_items_and_entries_are_lists_and_capital_numbered_lines_headings():
+    """`list`, as the renderer types its numbered items: "2. It is …", "(ii) Push …", a bibliography's
+    "[7] …" (also at the foot of a page, in a smaller size: no footnote). Not "1) selecting …" inside a
+    sentence, nor a formula's "(13) where …". A one-line "3. SIMULATION: RANDOM SIGNALS" or "II. METHODS"
+    in body size is a heading; "S 2 2" (a formula's pieces) is not."""
+    from docsynth.arxiv.layout import TLine
+    from docsynth.arxiv.paragraphs import classify
+
+    col = (60.0, 0.0, 290.0, 792.0)
+
+    def para(text, y=300.0, size=10.0):
+        ws = [PWord(t, (60 + 30 * k, y, 88 + 30 * k, y + size), size, "Serif", 0) for k, t in enumerate(text.split())]
+        return [TLine(ws, (60, y, 88 + 30 * (len(ws) - 1), y + size), 0, col, 0)]
+
+    kinds = {t: classify(para(t), 10.0, H, False, []) for t in
+             ["2. It is possible to reuse the trees", "(ii) Push relabel methods scale", "[7] S. Mallat and Z. Zhang, Matching",
+              "1) selecting multiple columns per", "(13) where mu is a scalar", "3. SIMULATION: RANDOM SIGNALS",
+              "II. PURSUIT METHODS", "S 2 2"]}  # fmt: skip
+    assert kinds == {"2. It is possible to reuse the trees": "list", "(ii) Push relabel methods scale": "list",
+                     "[7] S. Mallat and Z. Zhang, Matching": "list", "1) selecting multiple columns per": "para",
+                     "(13) where mu is a scalar": "para", "3. SIMULATION: RANDOM SIGNALS": "heading",
+                     "II. PURSUIT METHODS": "heading", "S 2 2": "para"}  # fmt: skip
+    foot = para("[7] S. Mallat and Z. Zhang, Matching", y=700.0, size=8.0)
+    assert classify(foot, 10.0, H, False, []) == "list"
+
+
 def test_indented_paragraphs_beside_a_hanging_list_keep_their_breaks():
     """A column holding both: paragraphs with an indented first line, and numbered items whose second
     lines hang. Each paragraph and each item is one element."""
