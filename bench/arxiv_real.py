@@ -89,8 +89,9 @@ def tokens(text: str) -> Counter:
 
 def poppler_lines(path: Path, widths: list[float]) -> list[list[tuple[str, tuple]]]:
     """Per page: poppler's lines (`pdftotext -bbox-layout`), each cut where its words straddle a column
-    gutter (6 pt or wider) with three words or more on both sides (poppler glues a left column's line to
-    the right column's line level with it on some files)."""
+    gutter (6 pt or wider) with three words or more before it and two or more after it (poppler glues a
+    left column's line to the right column's line level with it on some files; a reference's label or
+    an equation number beside a line stays with it)."""
     out = subprocess.run(["pdftotext", "-bbox-layout", "-cropbox", "-enc", "UTF-8", str(path), "-"],
                          capture_output=True, timeout=120, check=True).stdout  # fmt: skip
     box = lambda el: tuple(float(el.get(k)) for k in ("xMin", "yMin", "xMax", "yMax"))  # noqa: E731
@@ -102,7 +103,7 @@ def poppler_lines(path: Path, widths: list[float]) -> list[list[tuple[str, tuple
         for ws in (ws for ws in lines if ws):
             part = [ws[0]]
             for k, w in enumerate(ws[1:], 1):  # both sides a column's line (a reference's label is not)
-                if len(part) >= 3 and len(ws) - k >= 3 and any(part[-1][1][2] <= g0 + 0.5 and w[1][0] >= g1 - 0.5 for g0, g1 in cuts):
+                if len(part) >= 3 and len(ws) - k >= 2 and any(part[-1][1][2] <= g0 + 0.5 and w[1][0] >= g1 - 0.5 for g0, g1 in cuts):
                     out_lines.append(part)
                     part = []
                 part.append(w)
