@@ -40,6 +40,7 @@ MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and foote
 FOOTNOTE_SIZE = 0.92  # footnotes are at most this fraction of the body size
 DISPLAY_GAP = 0.6  # body sizes: math paragraphs closer than this are pieces of one displayed formula
 DISPLAY_ROWS = 1.6  # body sizes: math paragraphs closer than this, one above the other, are rows of one display
+MARKS = "*∗†‡§¶#"  # footnote marks besides digits
 HANG_INDENT = (0.8, 4.0)  # font sizes right of the line above: an indented line
 HANG_FULL = 0.75  # share of the lines above an indented one that fill the column: entries with a hanging indent
 PIECE_CHARS = 3  # a one-line paragraph this short touching a formula is a piece of it
@@ -109,7 +110,7 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
         return True
     if abs(a.size - b.size) > 0.12 * max(a.size, b.size) or a.bold != b.bold:
         return True
-    if CAPTION.match(b.text) or BULLET.match(b.text):
+    if CAPTION.match(b.text) or BULLET.match(b.text) or _footnote_mark(b, body):
         return True
     size = max(a.size, b.size)
     short_end = a.bbox[2] < a.col[2] - 4 * size and a.text.rstrip()[-1:] in ".:!?"
@@ -127,6 +128,17 @@ def _continues(prev: list[TLine], para: list[TLine], body: float) -> bool:
     a, b = prev[-1], para[0]
     return (len(prev) == 1 and a.col == b.col and bool(LABEL.match(a.text)) and _hangs(a, b)
             and 0 <= b.bbox[1] - a.bbox[3] <= 0.5 * body and not is_math_line(b, body))  # fmt: skip
+
+
+def _footnote_mark(ln: TLine, body: float) -> bool:
+    """Whether a line of text no larger than the body starts with a footnote's mark: a raised digit or
+    sign (1, 12, ∗, †) at most 0.8 times the height of the word after it."""
+    if len(ln.words) < 2:
+        return False
+    m, w = ln.words[0].bbox, ln.words[1]
+    h = w.bbox[3] - w.bbox[1]
+    return (len(ln.words[0].text) <= 3 and all(c.isdigit() or c in MARKS for c in ln.words[0].text)
+            and w.size <= body and m[3] - m[1] <= 0.8 * h and m[3] < w.bbox[3] - 0.15 * h)  # fmt: skip
 
 
 def _hangs(a: TLine, b: TLine) -> bool:
@@ -177,6 +189,8 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
         return "caption"
     if BULLET.match(text) or text.startswith("[") and LABEL.match(text):  # a bulleted item, a bibliography entry
         return "list"
+    if _footnote_mark(para[0], body):  # a note at the foot of the page or of a table, under its mark
+        return "footnote"
     if len(para) <= 2 and size <= 1.05 * body:
         if box[3] <= MARGIN_ZONE * height:
             return "header"

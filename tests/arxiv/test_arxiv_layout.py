@@ -140,6 +140,25 @@ def test_numbered_items_and_entries_are_lists_and_capital_numbered_lines_heading
     assert classify(foot, 10.0, H, False, []) == "list"
 
 
+def test_each_footnote_under_its_raised_mark_is_one_element():
+    """Footnotes set one under the other, each line starting with a raised, smaller mark: a footnote
+    each, even in the bottom margin (no footer), and a footnote's second line stays with it."""
+    words = column(60, 100, 6, "B")  # body text above
+
+    def note(mark, y, texts):
+        out = [PWord(mark, (60, y - 2.5, 63.5, y + 3.5), 6.0, "Serif", 0)]
+        return out + [word(t, 65 + 45 * k, y, 9.0) for k, t in enumerate(texts)]
+
+    words += note("1", 690, ["https://numba.org/"]) + note("2", 701, ["https://python.org/"])
+    words += note("3", 712, ["Spack", "currently", "disallows", "circular", "dependencies", "between"])
+    words += [word(t, 60 + 45 * k, 723, 9.0) for k, t in enumerate(["packages", "and", "builds."])]
+    words += note("4", 740, ["www.l1-magic.org."])
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    notes = [e for e in elements if e.text[:1].isdigit() and e.text[:2] != "B0"]
+    assert [(e.type, e.text.split()[0], len(e.lines)) for e in notes] == [
+        ("footnote", "1", 1), ("footnote", "2", 1), ("footnote", "3", 2), ("footnote", "4", 1)]
+
+
 def test_indented_paragraphs_beside_a_hanging_list_keep_their_breaks():
     """A column holding both: paragraphs with an indented first line, and numbered items whose second
     lines hang. Each paragraph and each item is one element."""
