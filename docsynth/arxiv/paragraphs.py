@@ -98,9 +98,10 @@ def _hanging(lines: list[TLine]) -> set[Box]:
 
 
 def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool], para: list[TLine],
-            hanging: bool = False) -> bool:  # fmt: skip
-    """Whether `b` starts a paragraph after `a`, which ends `para` so far. `hanging`: the column's
-    entries hang (`_hanging`); an entry that starts with a label (`LABEL`) may hang in any column."""
+            hanging: bool = False, c: TLine | None = None) -> bool:  # fmt: skip
+    """Whether `b` starts a paragraph after `a`, which ends `para` so far; `c` is the line after `b`.
+    `hanging`: the column's entries hang (`_hanging`); an entry that starts with a label (`LABEL`) may
+    hang in any column."""
     if a.leaf == b.leaf and a.row == b.row and a.row >= 0:
         return False  # the rest of the same row (an equation number)
     if a.col != b.col or math[0] != math[1]:
@@ -118,6 +119,10 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
     entry = any(_hangs(x, y) for x, y in zip(para, para[1:]))  # an entry's first line stuck out of it
     if entry and a.bbox[0] - b.bbox[0] > 0.8 * size:  # b sticks out like the entry's first line: the next entry
         return True
+    if entry and abs(b.bbox[0] - a.bbox[0]) <= 0.8 * size:  # b under a: more of the entry, unless a sentence
+        # ended short and b starts a paragraph, its next line sticking out with no label ("… Applications." /
+        # "Boston, MA: …" / "[5] …" is one entry)
+        return short_end and c is not None and c.col == b.col and b.bbox[0] - c.bbox[0] > 0.8 * size and not LABEL.match(c.text)
     if indented and (len(para) == 1 and hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
         return False  # line, then its indented rest
     return indented or short_end
@@ -160,7 +165,8 @@ def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
     hanging = _hanging(lines)
     paras: list[list[TLine]] = []
     for i, ln in enumerate(lines):
-        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), paras[-1], ln.col in hanging):
+        after = lines[i + 1] if i + 1 < len(lines) else None
+        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), paras[-1], ln.col in hanging, after):
             paras[-1].append(ln)
         else:
             paras.append([ln])

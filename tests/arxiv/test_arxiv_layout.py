@@ -88,11 +88,11 @@ def test_entries_with_a_hanging_indent_are_one_paragraph_each(labels):
     its other lines are indented. The indented lines continue the entry; the next line sticking out
     starts the next one."""
     words, y = [], 100
-    for e, rows in enumerate([3, 2, 4, 2]):
+    for e, widths in enumerate([(9, 4), (4,), (5, 9, 3), (4,)]):  # entry 3's second line ends short, with a full stop
         words += text_line(60, y, 10, f"e{e}", first=labels[e])
-        for r in range(1, rows):
-            words += text_line(75, y + 12 * r, 9 if r < rows - 1 else 4, f"e{e}")
-        y += 12 * rows
+        for r, n in enumerate(widths, 1):
+            words += text_line(75, y + 12 * r, n, f"e{e}")
+        y += 12 * (len(widths) + 1)
     elements, _ = assemble(words, {}, [], [], W, H, "para")
     assert [e.text.split()[0] for e in elements] == labels
     assert [len(e.lines) for e in elements] == [3, 2, 4, 2]
