@@ -79,11 +79,11 @@ def _usual_gap(lines: list[TLine]) -> float:
 
 
 def _hanging(lines: list[TLine]) -> set[Box]:
-    """Columns whose entries hang: where a line starts at the column's left and the next one is
-    indented (0.8 to 4 font sizes, HANG_INDENT), the line above fills the column (HANG_FULL of such
-    steps, two or more). A bibliography or list set with a hanging indent: an entry's first line
-    sticks out and runs to the margin, its other lines are indented. Paragraphs with an indented first
-    line step in after their last, short line instead."""
+    """Columns whose unlabelled entries hang: where a line starts at the column's left and the next one
+    is indented (0.8 to 4 font sizes, HANG_INDENT), the line above fills the column (HANG_FULL of such
+    steps, two or more), and no line starts with a label. An author-year bibliography: an entry's
+    first line sticks out and runs to the margin, its other lines are indented. Paragraphs with an
+    indented first line step in after their last, short line instead."""
     by_col: dict[Box, list[TLine]] = {}
     for ln in lines:
         by_col.setdefault(ln.col, []).append(ln)
@@ -92,8 +92,8 @@ def _hanging(lines: list[TLine]) -> set[Box]:
         left = min(ln.bbox[0] for ln in lns)
         steps = [_hangs(a, b) for a, b in zip(lns, lns[1:])
                  if a.bbox[0] - left < HANG_INDENT[0] * a.size and HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size]  # fmt: skip
-        if len(steps) >= 2 and sum(steps) >= HANG_FULL * len(steps):
-            out.add(col)
+        if len(steps) >= 2 and sum(steps) >= HANG_FULL * len(steps) and not any(LABEL.match(ln.text) for ln in lns):
+            out.add(col)  # (labelled entries are told by their labels, in any column)
     return out
 
 
@@ -120,9 +120,10 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
     if entry and a.bbox[0] - b.bbox[0] > 0.8 * size:  # b sticks out like the entry's first line: the next entry
         return True
     if entry and abs(b.bbox[0] - a.bbox[0]) <= 0.8 * size:  # b under a: more of the entry, unless a sentence
-        # ended short and b starts a paragraph, its next line sticking out with no label ("… Applications." /
-        # "Boston, MA: …" / "[5] …" is one entry)
-        return short_end and c is not None and c.col == b.col and b.bbox[0] - c.bbox[0] > 0.8 * size and not LABEL.match(c.text)
+        # ended short and b starts a paragraph, its next line sticking out with no label, in a column that
+        # is no bibliography of unlabelled entries ("… Applications." / "Boston, MA: …" / "[5] …" is one entry)
+        return (short_end and not hanging and c is not None and c.col == b.col and b.bbox[0] - c.bbox[0] > 0.8 * size
+                and not LABEL.match(c.text))  # fmt: skip
     if indented and (len(para) == 1 and hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
         return False  # line, then its indented rest
     return indented or short_end

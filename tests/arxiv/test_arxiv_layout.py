@@ -88,7 +88,7 @@ def test_entries_with_a_hanging_indent_are_one_paragraph_each(labels):
     its other lines are indented. The indented lines continue the entry; the next line sticking out
     starts the next one."""
     words, y = [], 100
-    for e, widths in enumerate([(9, 4), (4,), (5, 9, 3), (4,)]):  # entry 3's second line ends short, with a full stop
+    for e, widths in enumerate([(9, 4), (4,), (9, 5, 3), (4,)]):  # entry 3: a line ends short, with a full stop, within it
         words += text_line(60, y, 10, f"e{e}", first=labels[e])
         for r, n in enumerate(widths, 1):
             words += text_line(75, y + 12 * r, n, f"e{e}")
