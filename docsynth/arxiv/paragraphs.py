@@ -3,13 +3,18 @@
 A paragraph breaks between two lines when they sit in different columns or non-adjacent leaves,
 when the gap exceeds the page's usual line gap by half a body size, when the font size or the
 all-bold style changes, when the next line is indented (a first line), when the previous line
-ends short with a full stop, before a bullet, and around display math and captions.
+ends short with a full stop, before a bullet or a footnote's raised mark, and around display math
+and captions. An entry set with a hanging indent (a bibliography's entry, a numbered item: a first
+line that fills the column or starts with a label, its other lines indented under it) is one
+paragraph; the next line that sticks out starts the next entry.
 
 Types, checked in this order: `math` (display lines dominated by math glyphs, or centred with an
-equation number), `caption` ("Figure 3:", "Table 2.", …), `list` (a bulleted item),
-`header`/`footer` (at most two lines in the top/bottom `MARGIN_ZONE` of the page, not larger than
-body text), `footnote` (small text in the lower half with only footnotes or the footer below it in
-its column), `heading` (short, unpunctuated, larger than body or bold and numbered), else `para`.
+equation number), `caption` ("Figure 3:", "Table 2.", …), `list` (a bulleted item, a bibliography
+entry "[12] …"), `footnote` (under a raised mark), `header`/`footer` (at most two lines in the
+top/bottom `MARGIN_ZONE` of the page, not larger than body text), `footnote` (small text in the
+lower half with only footnotes or the footer below it in its column), `heading` (short,
+unpunctuated, larger than body, bold and numbered, or capitals after a section number), `list` (a
+numbered item: "2. It …", "3) Bayesian …", "(ii) Push …"), else `para`.
 With granularity `line` every text line is its own `line` element carrying its paragraph's type
 as `attrs.role`.
 
@@ -297,8 +302,8 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
             else:  # running text; a region that was no table after all gets its justified rows back whole
                 paras, types = _paragraphs(justified_rows(lines) if table is not None else lines, body, height)
                 if text[0] and paras and _continues(text[0][-1], paras[0], body):  # an entry's first line was a row
-                    paras[0] = text[0].pop() + paras[0]  # of a would-be table, its indented rest running text
-                    text[1].pop()
+                    paras[0] = text[0].pop() + paras[0]  # of a would-be table, its indented rest running text:
+                    types[0] = text[1].pop()  # one entry, of its first line's type
                 text = (text[0] + paras, text[1] + types)
         out.extend(_emit(*text, body, granularity))
         run = []
