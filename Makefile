@@ -5,7 +5,7 @@ DEMO ?= demo_out
 DEMO_DOCS ?= 160
 WORKERS ?= 2
 
-.PHONY: install demo test test-fast bench gpu-check gpu-wheels tokenizers tokenizers-wide clean
+.PHONY: install demo test test-fast bench gpu-check gpu-wheels tokenizers tokenizers-wide tokenizer-pages clean
 
 install:
 	bash scripts/bootstrap.sh
@@ -69,6 +69,13 @@ tokenizers-wide: install
 		--data render --steps 20000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 5 --text-weight 4 --threads 1 \
 		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_100k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
+
+# Training pages for a tokenizer run on a machine that cannot make them (a GPU machine without PyMuPDF):
+# the first 400 pages of the training stream with their word masks, ~40 MB of PNG, into build/tok_pages/
+# (carry it; see docsynth/assets/vision_tokenizer.md, "Training on a GPU").
+tokenizer-pages: install
+	$(PY) -m docsynth.model.vision.train --out build/tok_pages --data render --text-weight 4 --seed 7 --eval-pages 0 \
+		--export-pages 400 $(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
 
 clean:
 	rm -rf $(DEMO) build dist *.egg-info .pytest_cache

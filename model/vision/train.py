@@ -66,21 +66,56 @@ class TrainConfig:
             raise ValueError(f"save_every must be >= 0, got {self.save_every}")
 
 
-def image_folder(path: str | Path) -> Iterator[np.ndarray]:
-    """Cycle over the page images in a folder (sorted, so runs are reproducible)."""
+MASK_SUFFIX = ".mask.png"  # beside a page image: its word mask (nonzero inside word boxes)
+
+
+def _mask_path(page: Path) -> Path:
+    return page.with_name(page.name[: -len(page.suffix)] + MASK_SUFFIX)
+
+
+def image_folder(path: str | Path, masks: bool = False) -> Iterator:
+    """Cycle over the page images in a folder (sorted, so runs are reproducible); with `masks`,
+    (page, word mask) pairs, each page's mask read from `NAME.mask.png` beside it (`export_pages`
+    writes both). A page without its mask, or of another size, raises ValueError naming it."""
     from PIL import Image
 
-    files = sorted(
-        p for p in Path(path).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
-    )
+    files = sorted(p for p in Path(path).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(MASK_SUFFIX))
     if not files:
         raise ValueError(f"image_dir {path} holds no images ({sorted(IMAGE_SUFFIXES)})")
+    if masks:
+        missing = [f for f in files if not _mask_path(f).is_file()]
+        if missing:
+            raise ValueError(f"image_dir {path}: {len(missing)} page(s) without a word mask, e.g. {missing[0]} "
+                             f"has no {_mask_path(missing[0]).name} (--text-weight needs one per page)")  # fmt: skip
     while True:
         for f in files:
             with Image.open(f) as im:
-                yield np.asarray(
-                    im.convert("RGB" if im.mode not in ("L", "1") else "L")
-                )
+                img = np.asarray(im.convert("RGB" if im.mode not in ("L", "1") else "L"))
+            if not masks:
+                yield img
+                continue
+            with Image.open(_mask_path(f)) as im:
+                mask = (np.asarray(im.convert("L")) > 0).astype(np.uint8)
+            if mask.shape != img.shape[:2]:
+                raise ValueError(f"{_mask_path(f)}: mask {mask.shape} does not match its page {img.shape[:2]}")
+            yield img, mask
+
+
+def export_pages(stream: Iterator, out: str | Path, n: int) -> int:
+    """Write the first `n` pages of a training stream into `out` as PNGs (`page_00000.png`), each
+    (page, mask) pair's mask beside it (`page_00000.mask.png`, 255 inside word boxes), for
+    `--image-dir` on a machine that cannot make pages (a GPU machine without PyMuPDF). Returns n."""
+    from PIL import Image
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for k in range(n):
+        item = next(stream)
+        img, mask = item if isinstance(item, tuple) else (item, None)
+        Image.fromarray(img).save(out / f"page_{k:05d}.png", optimize=True)
+        if mask is not None:
+            Image.fromarray(np.asarray(mask, np.uint8) * 255).save(out / f"page_{k:05d}{MASK_SUFFIX}", optimize=True)
+    return n
 
 
 def to_channels(img: np.ndarray, channels: int) -> np.ndarray:
@@ -235,7 +270,7 @@ def train_tokenizer(
         from .pages import PageGenConfig, synthetic_pages  # PyMuPDF: only where pages are made here
 
         images = synthetic_pages(seed, PageGenConfig())
-    stream = image_folder(images) if isinstance(images, (str, Path)) else iter(images)
+    stream = image_folder(images, masks=tc.text_weight > 0) if isinstance(images, (str, Path)) else iter(images)
     sampler = CropSampler(stream, cfg.channels, tc.pool_size, seed, masks=tc.text_weight > 0)
     model = MultiHeadAutoencoder(cfg).train()
     if init_state is not None:
@@ -332,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--device", default="cpu", help="where training steps run: cpu, cuda, cuda:1 ... (checkpoints are CPU weights)")
     ap.add_argument("--refresh", type=int, default=1, help="pages of the pool replaced every step (more for large batches on a GPU)")
+    ap.add_argument("--export-pages", type=int, default=0, metavar="N",
+                    help="write the first N training pages (and word masks with --text-weight) into --out as a folder "
+                         "for --image-dir, and train nothing")  # fmt: skip
     ap.add_argument(
         "--init",
         default=None,
@@ -339,7 +377,6 @@ def main(argv: list[str] | None = None) -> int:
         help="fine-tune from this checkpoint ('default': the shipped one); its config is kept",
     )
     args = ap.parse_args(argv)
-    from .pages import interleave, paper_pages, rendered_pages, synthetic_pages
     torch.set_num_threads(args.threads)
     widths = args.widths or {8: "16,48,128", 16: "16,32,64,128", 32: "16,32,64,128,192"}.get(args.patch, "")
     cfg = VisionTokenizerConfig(
@@ -369,28 +406,38 @@ def main(argv: list[str] | None = None) -> int:
         save_every=100,
     )
     rgb = args.channels == 3
+    if args.export_pages and args.image_dir:
+        raise ValueError("--export-pages writes pages made here; it takes no --image-dir")
+    if args.text_weight and not args.image_dir and args.data != "render":
+        raise ValueError("--text-weight needs --data render or an --image-dir with word masks (word boxes come with the renderer's pages)")
+    if args.papers and (args.image_dir or args.data != "render" or not 0 < args.paper_share < 1):
+        raise ValueError("--papers mixes real paper pages into --data render pages, at a --paper-share in (0, 1)")
+    gen = None  # the page generator (PyMuPDF): not needed for an --image-dir run without held-out pages
+    if not args.image_dir or args.eval_pages:
+        from .pages import interleave, paper_pages, rendered_pages, synthetic_pages
+
+        gen = rendered_pages if args.data == "render" else synthetic_pages
     # held-out pages come from a seed stream the training stream never uses
-    pages = rendered_pages if args.data == "render" else synthetic_pages
-    held = (
-        list(pages(10**6 + args.seed, rgb=rgb, limit=args.eval_pages))
-        if args.eval_pages
-        else None
-    )
+    held = list(gen(10**6 + args.seed, rgb=rgb, limit=args.eval_pages)) if args.eval_pages else None
     recipe = {
-        "command": "python -m docsynth.model.vision.train "
-        + " ".join(argv or sys.argv[1:]),
-        "data": args.image_dir or f"docsynth.model.vision.pages.{pages.__name__}(seed)",
-        "heldout_data": f"{pages.__name__}({10**6 + args.seed}, rgb={rgb}), {args.eval_pages} full pages",
+        "command": "python -m docsynth.model.vision.train " + " ".join(argv or sys.argv[1:]),
+        "data": args.image_dir or f"docsynth.model.vision.pages.{gen.__name__}(seed)",
+        "heldout_data": f"{gen.__name__}({10**6 + args.seed}, rgb={rgb}), {args.eval_pages} full pages" if held else "none",
     }
-    if args.text_weight and (args.image_dir or args.data != "render"):
-        raise ValueError("--text-weight needs --data render (word boxes come with the renderer's pages)")
-    images = args.image_dir or (pages(args.seed, rgb=rgb, word_masks=args.text_weight > 0) if args.data == "render" else None)
+    if args.image_dir:
+        images = args.image_dir
+    elif args.data == "render":
+        images = gen(args.seed, rgb=rgb, word_masks=args.text_weight > 0)
+    else:
+        images = None  # train_tokenizer's default stream: this module's quick generator
     if args.papers:
-        if args.image_dir or args.data != "render" or not 0 < args.paper_share < 1:
-            raise ValueError("--papers mixes real paper pages into --data render pages, at a --paper-share in (0, 1)")
         papers = paper_pages(args.papers, args.seed, rgb=rgb, word_masks=args.text_weight > 0)
         images = interleave([images, papers], [1 - args.paper_share, args.paper_share], args.seed)
         recipe["data"] += f" + {args.paper_share:.0%} paper_pages({args.papers}) (held out: pages.held_out_page)"
+    if args.export_pages:
+        stream = images if images is not None else synthetic_pages(args.seed)
+        print(f"wrote {export_pages(stream, args.out, args.export_pages)} pages to {args.out}")
+        return 0
     train_tokenizer(
         cfg,
         images,

@@ -54,3 +54,40 @@ def test_vq_training_on_a_device(device):
     tok, _ = train_tokenizer(cfg, iter(stroke_tiles(4)), seed=0, train=tc, log=lambda s: None, device=device)
     vq = tok.model.quantizer
     assert bool(vq.initialized) and not torch.equal(vq.usage, torch.ones_like(vq.usage))
+
+
+def test_exported_pages_and_masks_round_trip_into_an_image_folder_run(tmp_path):
+    """Pages made here, written with their word masks, train elsewhere from the folder (text weight on)."""
+    from docsynth.model.vision.train import export_pages, image_folder
+
+    tiles = stroke_tiles(3, size=64)
+    masks = [(t < 128).astype(np.uint8) for t in tiles]
+    assert export_pages(iter(zip(tiles, masks)), tmp_path / "pages", 3) == 3
+    back = image_folder(tmp_path / "pages", masks=True)
+    for t, m in zip(tiles, masks):
+        img, mask = next(back)
+        assert np.array_equal(img, t) and np.array_equal(mask, m)
+    cfg = VisionTokenizerConfig(channels=1, patch=8, heads=4, widths=(8, 16, 32), latent=32)
+    tc = TrainConfig(steps=3, batch_size=2, crop=32, warmup=1, pool_size=3, refresh=1, log_every=1000, save_every=0, text_weight=4.0)
+    tok, losses = train_tokenizer(cfg, str(tmp_path / "pages"), seed=0, train=tc, log=lambda s: None)
+    assert len(losses) == 3 and np.isfinite(losses).all()
+    (tmp_path / "pages" / "page_00001.mask.png").unlink()
+    with pytest.raises(ValueError, match=r"page_00001\.png has no page_00001\.mask\.png"):
+        next(image_folder(tmp_path / "pages", masks=True))
+
+
+def test_the_cli_trains_from_an_image_folder_without_pymupdf(tmp_path, monkeypatch):
+    """A GPU machine has no PyMuPDF: an --image-dir run with no held-out pages never imports it."""
+    import sys
+
+    from docsynth.model.vision.train import export_pages, main
+
+    tiles = stroke_tiles(3, size=64)
+    export_pages(iter((t, (t < 128).astype(np.uint8)) for t in tiles), tmp_path / "pages", 3)
+    monkeypatch.setitem(sys.modules, "pymupdf", None)  # import pymupdf now raises ImportError
+    monkeypatch.delitem(sys.modules, "docsynth.model.vision.pages", raising=False)
+    out = tmp_path / "vt.pt"
+    assert main(["--out", str(out), "--image-dir", str(tmp_path / "pages"), "--text-weight", "4", "--steps", "2", "--crop", "32",
+                 "--batch-size", "2", "--pool-size", "3", "--eval-pages", "0", "--heads", "4", "--widths", "8,16,32",
+                 "--latent", "32"]) == 0  # fmt: skip
+    assert out.is_file() and "docsynth.model.vision.pages" not in sys.modules
