@@ -212,8 +212,8 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
         return "footnote"
     if len(para) <= 3 and len(text) <= 200 and text.rstrip()[-1:] not in ".,;" and _heading_style(para, size, body, text):
         return "heading"
-    if ITEM.match(text) and not _heading_style(para, size, body, text):  # a numbered item: "2. It is possible …"
-        return "list"
+    if ITEM.match(text) and not _heading_style(para, size, body, text) and not para[0].words[0].style & ITALIC:
+        return "list"  # a numbered item: "2. It is possible …" (an italic label starts a run-in heading, IEEE's "1) Suffix Tree")
     return "para"
 
 

@@ -8,7 +8,7 @@ from docsynth.arxiv.assemble import assemble
 from docsynth.arxiv.figures import find_figures
 from docsynth.arxiv.layout import fragments, reading_order
 from docsynth.arxiv.paragraphs import join_text
-from docsynth.arxiv.words import BOLD, MATH_CHARS, PWord, build_words
+from docsynth.arxiv.words import BOLD, ITALIC, MATH_CHARS, PWord, build_words
 
 W, H = 612.0, 792.0
 
@@ -138,6 +138,10 @@ def test_numbered_items_and_entries_are_lists_and_capital_numbered_lines_heading
                      "II. PURSUIT METHODS": "heading", "S 2 2": "para"}  # fmt: skip
     foot = para("[7] S. Mallat and Z. Zhang, Matching", y=700.0, size=8.0)
     assert classify(foot, 10.0, H, False, []) == "list"
+    run_in = para("1) Suffix Tree A suffix tree is a trie")  # IEEE's run-in head: its label is italic
+    for w in run_in[0].words[:3]:
+        w.style = ITALIC
+    assert classify(run_in, 10.0, H, False, []) == "para"
 
 
 def test_each_footnote_under_its_raised_mark_is_one_element():
