@@ -68,7 +68,10 @@ tokenizers-wide: install
 	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_100k.pt --init build/p16_80k.pt --patch 16 --heads 32 --latent 256 \
 		--data render --steps 20000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 5 --text-weight 4 --threads 1 \
 		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
-	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_100k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
+	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_120k.pt --init build/p16_100k.pt --patch 16 --heads 32 --latent 256 \
+		--data render --steps 20000 --crop 64 --batch-size 16 --lr 2e-4 --pool-size 64 --eval-pages 20 --seed 6 --text-weight 4 --threads 1 \
+		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
+	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_120k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
 
 # Training pages for a tokenizer run on a machine that cannot make them (a GPU machine without PyMuPDF):
 # the first 400 pages of the training stream with their word masks, ~40 MB of PNG, into build/tok_pages/
