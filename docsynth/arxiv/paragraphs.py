@@ -10,7 +10,8 @@ paragraph; the next line that sticks out starts the next entry.
 
 Types, checked in this order: `math` (display lines dominated by math glyphs, or centred with an
 equation number), `caption` ("Figure 3:", "Table 2.", …), `list` (a bulleted item, a bibliography
-entry "[12] …"), `footnote` (under a raised mark), `header`/`footer` (at most two lines in the
+entry "[12] …"), `footnote` (under a raised mark), `list` (an entry set with a hanging indent, not a
+subcaption "(c) …"), `header`/`footer` (at most two lines in the
 top/bottom `MARGIN_ZONE` of the page, not larger than body text), `footnote` (small text in the
 lower half with only footnotes or the footer below it in its column), `heading` (short,
 unpunctuated, larger than body, bold and numbered, or capitals after a section number), `list` (a
@@ -39,6 +40,7 @@ BULLET = re.compile(r"^[\u2022\u25e6\u25aa\u25ab\u2023\u2043\u2219\u25cf\u25cb\u
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)$")
 LABEL = re.compile(r"^(\[\w[\w+-]*\]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")  # an entry's label: [12] 3. 2) (b) iv.
 ITEM = re.compile(r"^(\d{1,3}[.)]|\([ivx]{1,4}\))\s+[^\W\d_a-z]")  # a numbered item: 2. It … / 3) Bayes … / (ii) Push …
+SUBCAPTION = re.compile(r"^\([a-z]\)\s")  # "(c) The artistic style …": a subfigure's caption, no list item
 NUMBERED = re.compile(r"^((\d+|[A-Z])(\.\d+)*\.?|[IVX]+\.)\s+\S")
 HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
@@ -203,6 +205,8 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
         return "list"
     if _footnote_mark(para[0], body):  # a note at the foot of the page or of a table, under its mark
         return "footnote"
+    if len(para) >= 2 and _hangs(para[0], para[1]) and not SUBCAPTION.match(text) and not _heading_style(para, size, body, text):
+        return "list"  # an entry set with a hanging indent: an author-year reference, a numbered item
     if len(para) <= 2 and size <= 1.05 * body:
         if box[3] <= MARGIN_ZONE * height:
             return "header"

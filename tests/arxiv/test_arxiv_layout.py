@@ -95,6 +95,7 @@ def test_entries_with_a_hanging_indent_are_one_paragraph_each(labels):
         y += 12 * (len(widths) + 1)
     elements, _ = assemble(words, {}, [], [], W, H, "para")
     assert [e.text.split()[0] for e in elements] == labels
+    assert {e.type for e in elements} == {"list"}  # entries, as the renderer's list items
     assert [len(e.lines) for e in elements] == [3, 2, 4, 2]
 
 
