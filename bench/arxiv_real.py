@@ -296,9 +296,10 @@ def entries_whole(page, ref_lines: list[tuple[str, tuple]]) -> tuple[int, int]:
     boxes = [tuple(e.bbox) for e in page.elements]
     texts = [e.text.lstrip() for e in page.elements]
     starts = [k for k, (t, _) in enumerate(ref_lines) if _ENTRY.match(t)]
+    labelled = set(starts)
     n = whole = 0
     for k in starts:
-        if k + 1 >= len(ref_lines) or k + 1 in starts:
+        if k + 1 >= len(ref_lines) or k + 1 in labelled:
             continue
         (t, box), (_, nxt) = ref_lines[k], ref_lines[k + 1]
         size = box[3] - box[1]

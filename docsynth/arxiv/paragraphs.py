@@ -97,16 +97,16 @@ def _hanging(lines: list[TLine]) -> set[Box]:
     out = set()
     for col, lns in by_col.items():
         left = min(ln.bbox[0] for ln in lns)
-        steps = [_hangs(a, b) for a, b in zip(lns, lns[1:])
-                 if a.bbox[0] - left < HANG_INDENT[0] * a.size and HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size]  # fmt: skip
+        steps = [_hangs(a, b) for a, b in zip(lns, lns[1:]) if a.bbox[0] - left < HANG_INDENT[0] * a.size and _steps_in(a, b)]
         if len(steps) >= 2 and sum(steps) >= HANG_FULL * len(steps) and not any(LABEL.match(ln.text) for ln in lns):
             out.add(col)  # (labelled entries are told by their labels, in any column)
     return out
 
 
-def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool], para: list[TLine],
-            hanging: bool = False, c: TLine | None = None) -> bool:  # fmt: skip
-    """Whether `b` starts a paragraph after `a`, which ends `para` so far; `c` is the line after `b`.
+def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool, bool], first: bool = True,
+            entry: bool = False, hanging: bool = False, c: TLine | None = None) -> bool:  # fmt: skip
+    """Whether `b` starts a paragraph after `a`; `c` is the line after `b`. `first`: `a` is its
+    paragraph's first line; `entry`: that paragraph hangs (a line of it stuck out over the next, `_hangs`).
     `hanging`: the column's entries hang (`_hanging`); an entry that starts with a label (`LABEL`) may
     hang in any column."""
     if a.leaf == b.leaf and a.row == b.row and a.row >= 0:
@@ -123,7 +123,6 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
     size = max(a.size, b.size)
     short_end = a.bbox[2] < a.col[2] - 4 * size and a.text.rstrip()[-1:] in ".:!?"
     indented = b.bbox[0] - a.bbox[0] > 0.8 * size and b.bbox[0] - b.col[0] > 0.8 * size
-    entry = any(_hangs(x, y) for x, y in zip(para, para[1:]))  # an entry's first line stuck out of it
     if entry and a.bbox[0] - b.bbox[0] > 0.8 * size:  # b sticks out like the entry's first line: the next entry
         return True
     if entry and abs(b.bbox[0] - a.bbox[0]) <= 0.8 * size:  # b under a: more of the entry, unless a sentence
@@ -131,7 +130,7 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
         # is no bibliography of unlabelled entries ("… Applications." / "Boston, MA: …" / "[5] …" is one entry)
         return (short_end and not hanging and c is not None and c.col == b.col and b.bbox[0] - c.bbox[0] > 0.8 * size
                 and not LABEL.match(c.text))  # fmt: skip
-    if indented and (len(para) == 1 and hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
+    if indented and (first and hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
         return False  # line, then its indented rest
     return indented or short_end
 
@@ -154,11 +153,16 @@ def _footnote_mark(ln: TLine, body: float) -> bool:
             and w.size <= body and m[3] - m[1] <= 0.8 * h and m[3] < w.bbox[3] - 0.15 * h)  # fmt: skip
 
 
+def _steps_in(a: TLine, b: TLine) -> bool:
+    """Whether `b` starts HANG_INDENT (0.8 to 4 of its font sizes) right of `a`."""
+    return HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size
+
+
 def _hangs(a: TLine, b: TLine) -> bool:
     """Whether `b` sits where a hanging indent puts an entry's second line under its first line `a`:
     HANG_INDENT right of it, with `a` filling the column, or `a` a label whose text `b` lines up with
     (a ragged-right bibliography: "[19] E. van den Berg," over "G. Hennenfent, …")."""
-    if not HANG_INDENT[0] * b.size <= b.bbox[0] - a.bbox[0] <= HANG_INDENT[1] * b.size:
+    if not _steps_in(a, b):
         return False
     under_text = len(a.words) > 1 and bool(LABEL.match(a.text)) and abs(b.bbox[0] - a.words[1].bbox[0]) <= 0.3 * b.size
     return a.bbox[2] >= a.col[2] - 2 * a.size or under_text
@@ -172,11 +176,15 @@ def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
             maths[i] = False
     hanging = _hanging(lines)
     paras: list[list[TLine]] = []
+    entry = False  # the paragraph being built hangs
     for i, ln in enumerate(lines):
         after = lines[i + 1] if i + 1 < len(lines) else None
-        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), paras[-1], ln.col in hanging, after):
+        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), len(paras[-1]) == 1, entry,
+                             ln.col in hanging, after):  # fmt: skip
+            entry = entry or _hangs(lines[i - 1], ln)
             paras[-1].append(ln)
         else:
+            entry = False
             paras.append([ln])
     return paras
 
