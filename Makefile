@@ -52,25 +52,20 @@ tokenizers: install
 		--data render --steps 3000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 1
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/vt_stage3.pt').save('docsynth/assets/vision_tokenizer.pt', half=True)"
 
-# the wide-patch tokenizer (issue 13; patch 16, G = 32; not the default): about 6 h on one CPU thread
+# the wide-patch tokenizer (issue 13; patch 16, G = 32; not the default): about 8 h on one CPU thread.
+# Stages share P16 (one thread, 64 px crops, text-aware loss) and differ in steps, learning rate and seed;
+# the later ones draw $(1) of their pages from ../shared/real_pdfs where it is there.
+P16 = OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --patch 16 --heads 32 --latent 256 --data render --crop 64 \
+	--batch-size 16 --pool-size 64 --eval-pages 20 --text-weight 4 --threads 1
+papers = $(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share $(1),)
 tokenizers-wide: install
 	mkdir -p build
-	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_15k.pt --patch 16 --heads 32 --latent 256 \
-		--data render --steps 15000 --crop 64 --batch-size 16 --lr 1e-3 --pool-size 64 --eval-pages 20 --seed 0 --text-weight 4 --threads 1
-	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_45k.pt --init build/p16_15k.pt --patch 16 --heads 32 --latent 256 \
-		--data render --steps 30000 --crop 64 --batch-size 16 --lr 6e-4 --pool-size 64 --eval-pages 20 --seed 1 --text-weight 4 --threads 1
-	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_65k.pt --init build/p16_45k.pt --patch 16 --heads 32 --latent 256 \
-		--data render --steps 20000 --crop 64 --batch-size 16 --lr 4e-4 --pool-size 64 --eval-pages 20 --seed 3 --text-weight 4 --threads 1 \
-		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.25,)
-	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_80k.pt --init build/p16_65k.pt --patch 16 --heads 32 --latent 256 \
-		--data render --steps 15000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 4 --text-weight 4 --threads 1 \
-		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
-	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_100k.pt --init build/p16_80k.pt --patch 16 --heads 32 --latent 256 \
-		--data render --steps 20000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 5 --text-weight 4 --threads 1 \
-		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
-	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/p16_120k.pt --init build/p16_100k.pt --patch 16 --heads 32 --latent 256 \
-		--data render --steps 20000 --crop 64 --batch-size 16 --lr 2e-4 --pool-size 64 --eval-pages 20 --seed 6 --text-weight 4 --threads 1 \
-		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs --paper-share 0.35,)
+	$(P16) --out build/p16_15k.pt --steps 15000 --lr 1e-3 --seed 0
+	$(P16) --out build/p16_45k.pt --init build/p16_15k.pt --steps 30000 --lr 6e-4 --seed 1
+	$(P16) --out build/p16_65k.pt --init build/p16_45k.pt --steps 20000 --lr 4e-4 --seed 3 $(call papers,0.25)
+	$(P16) --out build/p16_80k.pt --init build/p16_65k.pt --steps 15000 --lr 3e-4 --seed 4 $(call papers,0.35)
+	$(P16) --out build/p16_100k.pt --init build/p16_80k.pt --steps 20000 --lr 3e-4 --seed 5 $(call papers,0.35)
+	$(P16) --out build/p16_120k.pt --init build/p16_100k.pt --steps 20000 --lr 2e-4 --seed 6 $(call papers,0.35)
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_120k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
 
 # Training pages for a tokenizer run on a machine that cannot make them (a GPU machine without PyMuPDF):
