@@ -203,8 +203,13 @@ def _stream(remote, tasks: list[S.ShardTask], limit: int) -> Iterator[dict]:
             yield _result(ready[0], task)
             fill()
     finally:
-        for ref in pending:  # the driver stopped early (a failed shard, Ctrl-C): stop the rest
-            ray.cancel(ref)
+        # The driver stopped early (a failed shard, Ctrl-C): stop the rest. force=True kills their worker
+        # processes: a plain cancel raises KeyboardInterrupt inside the task, and one that lands during an
+        # import leaves a half-initialised module in a worker that Ray then reuses (a resumed run failed
+        # with "module 'matplotlib' has no attribute 'get_data_path'"). A shard's writes are atomic, so a
+        # killed task leaves nothing that looks complete.
+        for ref in pending:
+            ray.cancel(ref, force=True)
 
 
 def _result(ref: ray.ObjectRef, task: S.ShardTask) -> dict:

@@ -108,6 +108,32 @@ def test_a_failing_task_names_its_shard():
         list(_stream(boom.options(max_retries=0), tasks, limit=2))
 
 
+def test_a_failed_shard_kills_the_workers_of_the_rest(tmp_path):
+    """A plain cancel interrupts the other tasks with KeyboardInterrupt, and a worker interrupted inside an
+    import keeps the half-initialised module and is reused (a resumed run then failed in CI with "module
+    'matplotlib' has no attribute 'get_data_path'"). The still-running shards' workers must be gone."""
+    pid_file = tmp_path / "pid"
+
+    @ray.remote(num_cpus=1)
+    def task(t):
+        if t.index == 0:
+            while not pid_file.exists():  # fail once the other shard is surely running
+                time.sleep(0.01)
+            raise ValueError("bad input")
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(120)
+        return {"index": t.index}
+
+    tasks = [ShardTask(i, f"train-{i:05d}-of-00002.tar", {}, {}, "unused") for i in range(2)]
+    with pytest.raises(ShardFailed, match=r"shard 0 .* ValueError: bad input"):
+        list(_stream(task.options(max_retries=0), tasks, limit=2))
+    worker = psutil.Process(int(pid_file.read_text()))
+    deadline = time.monotonic() + 30
+    while worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the cancelled shard's worker is still alive, to be reused"
+        time.sleep(0.05)
+
+
 def test_worker_killed_mid_shard_is_redone(reference, tiny_assets, tmp_path):
     out = str(tmp_path / "killed")
     result = {}
