@@ -190,7 +190,7 @@ def _column_cells(lines: list[TLine], bands: list[tuple[float, float]]) -> list[
     wrapped over two lines, a header cell over two, is one cell), top line first."""
     per: dict[int, list] = {}
     for ln in sorted(lines, key=lambda ln: ln.bbox[1]):
-        for w in sorted(ln.words, key=lambda w: w.bbox[0]):
+        for w in ln.words:  # in reading order already: a cell merged before holds its rows top to bottom
             per.setdefault(_band(w, bands)[0], []).append(w)
     ref = lines[0]
     return [TLine(ws, box_union(w.bbox for w in ws), ref.leaf, ref.col, -1) for _, ws in sorted(per.items())]
@@ -220,5 +220,18 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
                           "text": cell.text})  # fmt: skip
     ordered = [c for row in grid for c in row]
     attrs = {"rows": len(grid), "cols": len(bands), "cells": cells}
-    return Element("table", box_union(c.bbox for c in ordered), spell_table(cells, len(grid), len(bands)), [to_line(c) for c in ordered],
-                   font([w for c in ordered for w in c.words]), attrs=attrs)  # fmt: skip
+    return Element("table", box_union(c.bbox for c in ordered), spell_table(cells, len(grid), len(bands)),
+                   [to_line(ln) for c in ordered for ln in _printed_rows(c)], font([w for c in ordered for w in c.words]),
+                   attrs=attrs)  # fmt: skip
+
+
+def _printed_rows(cell: TLine) -> list[TLine]:
+    """A cell's lines as printed: one per text row (a cell wrapped over rows between two rules is one
+    cell of the grid, and its rows stay lines of their own), top to bottom, words in reading order."""
+    rows: dict[int, list] = {}
+    for w, r in zip(cell.words, assign_rows(cell.words)):
+        rows.setdefault(r, []).append(w)
+    if len(rows) == 1:
+        return [cell]
+    return [TLine(ws, box_union(w.bbox for w in ws), cell.leaf, cell.col, cell.row)
+            for ws in sorted(rows.values(), key=lambda ws: min(w.bbox[1] for w in ws))]  # fmt: skip

@@ -553,13 +553,19 @@ def test_a_ruled_table_with_a_prose_column_is_read_row_by_row():
 
 
 def test_a_table_ruled_between_its_rows_keeps_a_wrapped_cell_in_its_row():
-    """Rules between columns and between rows: a meaning wrapped over two lines is one cell of its row,
-    and a numbered first column does not make the grid a numbered listing."""
-    rows = [("1", "mpileaks", ["no constraints."]), ("2", "mpileaks@1.1.2 %intel", ["built with the Intel compiler,", "with the debug option."]),
-            ("3", "mpileaks =bgq", ["built for the Blue Gene/Q."])]  # fmt: skip
+    """Rules between columns and between rows: a meaning wrapped over two or three lines is one cell of its
+    row, its words in reading order and its printed lines lines of their own, and a numbered first column
+    does not make the grid a numbered listing."""
+    rows = [("1", ["mpileaks"], ["no constraints."]),
+            ("2", ["mpileaks@1.1.2 %intel"], ["built with the Intel compiler,", "with the debug option."]),
+            ("3", ["mpileaks =bgq"], ["built for the Blue Gene/Q."]),
+            ("4", ["mpileaks @1.2:1.4 %gcc@4.7.5", "^callpath @1.1 %gcc@4.7.2", "^openmpi @1.4.7"],
+             ["at any version between 1.2 and 1.4,", "without the debug option, linked with", "callpath version 1.1 and openmpi."])]  # fmt: skip
     words, hlines, y = [], [((56.0, 96.0, 554.0, 96.4), "hline")], 100
     for num, spec, meaning in rows:
-        words += [word(num, 60, y)] + _spaced(spec.split(), 80, y, 3)
+        words += [word(num, 60, y)]
+        for k, part in enumerate(spec):
+            words += _spaced(part.split(), 80 + 8 * (k > 0), y + 12 * k, 3)
         for k, part in enumerate(meaning):
             words += _spaced(part.split(), 260, y + 12 * k, 3)
         y += 12 * len(meaning)
@@ -569,7 +575,11 @@ def test_a_table_ruled_between_its_rows_keeps_a_wrapped_cell_in_its_row():
     (table,) = [e for e in elements if e.type == "table"]
     assert table.text.split("\n") == ["1 | mpileaks | no constraints.",
                                       "2 | mpileaks@1.1.2 %intel | built with the Intel compiler, with the debug option.",
-                                      "3 | mpileaks =bgq | built for the Blue Gene/Q."]  # fmt: skip
+                                      "3 | mpileaks =bgq | built for the Blue Gene/Q.",
+                                      "4 | mpileaks @1.2:1.4 %gcc@4.7.5 ^callpath @1.1 %gcc@4.7.2 ^openmpi @1.4.7 | at any version "
+                                      "between 1.2 and 1.4, without the debug option, linked with callpath version 1.1 and openmpi."]  # fmt: skip
+    printed = [part for _, spec, meaning in rows for part in spec + meaning]
+    assert sorted(ln.text for ln in table.lines if not ln.text.isdigit()) == sorted(printed)
 
 
 def test_a_drawn_table_next_to_a_figure_stays_a_table():
