@@ -70,6 +70,7 @@ DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "real_pdfs
 XHTML = "{http://www.w3.org/1999/xhtml}"
 _WORD = re.compile(r"\w+")
 PROSE_TYPES = ("para", "heading", "caption", "list", "footnote", "header", "footer")
+PDFTEX = re.compile(r"pdf-?e?tex", re.IGNORECASE)  # pdfTeX and pdfeTeX write the content stream in reading order
 _PROSE_WORD = re.compile(r"[^\W\d_]{2,}")  # a word of prose: two letters or more ("(b) 2 × 2 × 2" is a label)
 
 
@@ -430,7 +431,7 @@ def run_file(path: Path, backend: str, max_pages: int | None) -> tuple[list[dict
         widths = [pg.rect.width for pg in d]
     ref, raw = poppler_lines(path, widths), raw_words(path)
     with pymupdf.open(path) as d:
-        pdftex = "pdftex" in (d.metadata.get("producer") or "").lower()
+        pdftex = bool(PDFTEX.search(d.metadata.get("producer") or ""))
     marks = mupdf_marks(path)
     rows = [{"file": path.name, "page": p.page, "pdftex": pdftex, **score_page(p, ref[p.page], raw[p.page], pdftex, *marks[p.page])}
             for p in pages]  # fmt: skip

@@ -92,7 +92,9 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
         (stamps if _in_margin(e, text_words) else turned).append(e)
     for f in figures:
         f.bbox = clip(f.bbox, width, height) or f.bbox
-    blocks = [figure_element(f, words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
+    kept = {id(w) for w in text_words}  # prose over a figure stays prose: it is no label of the figure as well
+    label_words = [w for w in words if id(w) not in kept]
+    blocks = [figure_element(f, label_words, [ln for e in extra for ln in e.lines]) for f, extra in zip(figures, labels)] + turned
     body = body_size(text_words)
     rules = [b for b, k in paths if k == "vline"]
     leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height, rules, tables)

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pymupdf
 
 from docsynth.arxiv.geometry import Box, PageFrame, apply_box
@@ -205,6 +206,63 @@ def _is_white(colour) -> bool:
     if len(colour) == 4:
         return all(v <= 0.03 for v in colour)
     return all(v >= 0.97 for v in colour)
+
+
+OPAQUE = 8  # a soft mask's value (of 255) above which an image's pixel shows
+IMAGE_MATCH = 1.0  # points: a backend's image box is the image MuPDF places when every side is this close
+MAX_MASK_PIXELS = 16_000_000  # a soft mask larger than this is not decoded (a hostile file's 40000 x 40000)
+
+
+def visible_images(page: pymupdf.Page, boxes: list[Box]) -> list[Box]:
+    """A backend's image boxes (display points) cut to what each image shows. An image with a soft mask
+    (an alpha channel) paints only where the mask is not zero: a page-wide image transparent but for a
+    stamp in the margin (a proceedings' sidebar) must not make a figure of the prose it lies over. A box
+    that matches an image MuPDF places with a soft mask becomes the box of the mask's opaque pixels, or is
+    left out where the mask is zero throughout; the rest stay as they are. Images are told apart by their
+    pixel size (MuPDF names no image of a placement without decoding them all); sizes that two masked
+    images share, and masks over MAX_MASK_PIXELS, keep their whole box."""
+    masks: dict[tuple[int, int], int] = {}
+    for xref, smask, w, h, *_ in page.get_images(full=True):
+        if smask > 0:
+            masks[(w, h)] = -1 if masks.get((w, h), smask) != smask else smask
+    if not any(m > 0 for m in masks.values()):
+        return boxes  # nearly every page: no masked image, nothing decoded
+    doc, rm = page.parent, page.rotation_matrix
+    cut: dict[Box, Box | None] = {}
+    for info in page.get_image_info():
+        smask = masks.get((info["width"], info["height"]), -1)
+        if smask > 0:
+            full = apply_box(tuple(rm), tuple(info["bbox"]))
+            cut[full] = _opaque_box(doc, smask, pymupdf.Matrix(info["transform"]) * rm, full)
+    out = []
+    for b in boxes:
+        match = next((k for k in cut if all(abs(x - y) <= IMAGE_MATCH for x, y in zip(k, b))), None)
+        if match is None:
+            out.append(b)
+        elif cut[match] is not None:
+            out.append(cut[match])
+    return out
+
+
+def _mask_extent(doc: pymupdf.Document, xref: int) -> tuple[float, float, float, float] | None:
+    """The opaque pixels' box in the image's unit square (top-left origin), or None where there are none."""
+    mask = pymupdf.Pixmap(doc, xref)
+    alpha = np.frombuffer(mask.samples, np.uint8).reshape(mask.h, mask.w, mask.n)[..., 0]
+    rows, cols = np.flatnonzero(alpha.max(axis=1) > OPAQUE), np.flatnonzero(alpha.max(axis=0) > OPAQUE)
+    if not len(rows):
+        return None
+    return cols[0] / mask.w, rows[0] / mask.h, (cols[-1] + 1) / mask.w, (rows[-1] + 1) / mask.h
+
+
+def _opaque_box(doc: pymupdf.Document, xref: int, to_page: pymupdf.Matrix, full: Box) -> Box | None:
+    try:
+        w, h = (int(doc.xref_get_key(xref, k)[1]) for k in ("Width", "Height"))
+        if w * h > MAX_MASK_PIXELS:
+            return full
+        unit = _mask_extent(doc, xref)
+    except Exception:  # a mask MuPDF cannot decode: the whole box, as before
+        return full
+    return None if unit is None else tuple(pymupdf.Rect(unit) * to_page)
 
 
 class PlumberBackend:

@@ -35,7 +35,7 @@ import pymupdf
 from docsynth import config as C
 from docsynth.arxiv.align import align
 from docsynth.arxiv.assemble import assemble
-from docsynth.arxiv.backends import RawPage, symbol_fonts
+from docsynth.arxiv.backends import RawPage, symbol_fonts, visible_images
 from docsynth.arxiv.deadline import PageTimeout, deadline
 from docsynth.arxiv.readers import PageDrop, Readers, reraise_timeout, timed_out
 from docsynth.arxiv.ocr import OcrFiles, OcrPage, line_boxes, to_points
@@ -179,7 +179,8 @@ class Extract(Step):
         raw = read.raw
         self._check(raw)
         words, facts = self._words(doc, fpage, raw, i)
-        elements, layout = assemble(words, raw.rotated, raw.images, raw.paths, width, height, self.acfg.granularity)
+        images = visible_images(fpage, raw.images)
+        elements, layout = assemble(words, raw.rotated, images, raw.paths, width, height, self.acfg.granularity)
         if not elements:
             raise PageDrop("empty_page", "nothing to extract")
         try:

@@ -746,3 +746,13 @@ def test_a_side_legend_wider_than_its_reach_joins_the_figure_but_a_side_caption_
     elements, _ = assemble(caption + text, {}, [], chart, W, H, "para")
     (fig,) = [e for e in elements if e.type == "figure"]
     assert fig.bbox[0] >= 140 and "each core." in " ".join(e.text for e in elements if e.type != "figure")
+
+
+def test_prose_over_an_image_is_prose_and_no_label_of_it():
+    """An image behind a column of prose (a watermark, a background): the prose is never a label, so it is
+    not the figure's lines as well as paragraphs (each word once on the page)."""
+    text = [w for r in range(8) for w in _spaced("the image lies behind these lines of running prose".split(), 60, 200 + 12 * r, 3)]
+    elements, _ = assemble(text, {}, [(40.0, 150.0, 340.0, 400.0)], [], W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert not fig.lines
+    assert sorted(w.text for e in elements for ln in e.lines for w in ln.words) == sorted(w.text for w in text)

@@ -181,3 +181,33 @@ def test_text_a_clip_hides_is_left_out_by_both_backends(tmp_path):
         assert all(v in text for v in visible)
         assert p.meta.get("hidden_glyphs", 0) == (sum(len(h.replace(" ", "")) for h in hidden) if backend == "pdfplumber" else 0)
 
+
+
+def test_a_transparent_image_is_only_as_large_as_what_it_shows(tmp_path):
+    """A page-wide image whose soft mask is zero but for a stamp in the left margin (proceedings put
+    their volume's stamp on a page this way), under the page's prose: the figure is the stamp, and every
+    line of prose stays prose, once (not the figure's labels as well)."""
+    import numpy as np
+    import pymupdf
+
+    w, h = 600, 480
+    rgb = np.full((h, w, 3), 90, np.uint8)
+    alpha = np.zeros((h, w), np.uint8)
+    alpha[200:400, 10:30] = 255  # the stamp: 20 x 200 pixels near the left edge
+    pix = pymupdf.Pixmap(pymupdf.csRGB, w, h, np.dstack([rgb, alpha]).tobytes(), True)
+    path = tmp_path / "stamped.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    page.insert_image(pymupdf.Rect(0, 160, 612, 640), pixmap=pix)
+    prose = [f"line {k} of a paragraph of body text that runs across the page as prose does" for k in range(20)]
+    page.insert_text((110, 200), "\n".join(prose), fontsize=10)
+    doc.save(path)
+    with pymupdf.open(path) as check:  # the fixture: one image, with a soft mask
+        assert [im[1] > 0 for im in check[0].get_images(full=True)] == [True]
+    for backend in ("pdfplumber", "pymupdf"):
+        (p,), _ = extract(path, backend=backend)
+        (fig,) = [e for e in p.elements if e.type == "figure"]
+        assert fig.bbox[2] <= 40 and 150 < fig.bbox[1] and fig.bbox[3] < 650, (backend, fig.bbox)  # 612 / 600 pt a pixel
+        assert not fig.lines, backend
+        text = [ln.text for e in p.elements if e.type != "figure" for ln in e.lines]
+        assert sorted(text) == sorted(prose), backend
