@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 
 from bisect import bisect_right
 from collections import Counter
@@ -48,6 +49,9 @@ TABLE_SHARE = 0.8  # share of a region's items inside a rule-bounded table for i
 FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side a column of the page
 RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
+BLOCK_GAP = 1.5  # body sizes: a gap across all columns this tall may end a block of balanced columns
+BALANCED = 1.2  # body sizes: columns that end (and the next block's that start) this close are balanced
+SMALLER = 0.92  # a block of columns set at most this share of the size above it is a new block (references)
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
 JUSTIFIED_FILL, STRETCHED_SPACE = 0.85, 4.0  # a row this full of its column, its gaps under this many font sizes: one line
 
@@ -247,6 +251,38 @@ def _row_fill(rows: list[Box], extent: Box) -> float:
     return fills[len(fills) // 2]
 
 
+def _block_break(region: list, cuts: list[float], body: float) -> float | None:
+    """y of a gap across all the columns of a region that ends one block of columns and starts another,
+    or None. The columns above it end level (balanced, as LaTeX sets the last page of a two-column body),
+    the columns below it start level, and the text below is set smaller (REVTeX's references after the
+    body): the body is read column by column, then the references column by column, not each column
+    from the body down through the references."""
+    frags = [it for it in region if isinstance(it, Frag)]
+    if len(frags) < 4 * (len(cuts) + 1):
+        return None
+    spans = sorted((it.bbox[1], it.bbox[3]) for it in region)
+    bottom = spans[0][1]
+    for y0, y1 in spans[1:]:
+        if y0 - bottom >= BLOCK_GAP * body and _balanced(frags, cuts, bottom, y0, body):
+            return (bottom + y0) / 2
+        bottom = max(bottom, y1)
+    return None
+
+
+def _balanced(frags: list, cuts: list[float], g0: float, g1: float, body: float) -> bool:
+    above = [f for f in frags if f.bbox[3] <= g0]
+    below = [f for f in frags if f.bbox[1] >= g1]
+    cols = lambda fs: [[f for f in fs if k == bisect_right(cuts, (f.bbox[0] + f.bbox[2]) / 2)] for k in range(len(cuts) + 1)]  # noqa: E731
+    up, down = cols(above), cols(below)
+    if any(len(c) < 2 for c in up + down):
+        return False  # a column that ends above the gap or starts below it: no block of columns on both sides
+    ends, starts = [max(f.bbox[3] for f in c) for c in up], [min(f.bbox[1] for f in c) for c in down]
+    if max(ends) - min(ends) > BALANCED * body or max(starts) - min(starts) > BALANCED * body:
+        return False
+    size = lambda fs: statistics.median(w.size for f in fs for w in f.words)  # noqa: E731
+    return size(below) <= SMALLER * size(above)
+
+
 def _widest_hgap(items: list) -> float | None:
     """y of the middle of the widest horizontal gap (at least MIN_HGAP), or None."""
     items = sorted(items, key=lambda it: it.bbox[1])
@@ -370,6 +406,11 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = (), drawn: list[Box] =
             table, tables = tables, tables + 1
             if by_rule:
                 ruled.add(table)
+        if cuts and (y := _block_break(region, cuts, gutter / GUTTER)) is not None:
+            top = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 < y]
+            bottom = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 >= y]
+            stack.extend([(bottom, col, table), (top, col, table)])
+            continue
         if cuts:
             edges = [float("-inf"), *cuts, float("inf")]
             parts = [[it for it in region if lo <= (it.bbox[0] + it.bbox[2]) / 2 < hi] for lo, hi in zip(edges, edges[1:])]

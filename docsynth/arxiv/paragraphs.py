@@ -12,7 +12,7 @@ Types, checked in this order: `math` (display lines dominated by math glyphs, or
 equation number), `caption` ("Figure 3:", "Table 2.", …), `list` (a bulleted item, a bibliography
 entry "[12] …"), `footnote` (under a raised mark), `list` (an entry set with a hanging indent, not a
 subcaption "(c) …"), `header`/`footer` (at most two lines in the
-top/bottom `MARGIN_ZONE` of the page, not larger than body text), `footnote` (small text in the
+top/bottom `MARGIN_ZONE` of the page, not larger than body text; a header set off from the text under it), `footnote` (small text in the
 lower half with only footnotes or the footer below it in its column), `heading` (short,
 unpunctuated, larger than body, bold and numbered, or capitals after a section number), `list` (a
 numbered item: "2. It …", "3) Bayesian …", "(ii) Push …"), else `para`.
@@ -44,6 +44,7 @@ SUBCAPTION = re.compile(r"^\([a-z]\)\s")  # "(c) The artistic style …": a subf
 NUMBERED = re.compile(r"^((\d+|[A-Z])(\.\d+)*\.?|[IVX]+\.)\s+\S")
 HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
+HEADER_GAP = 0.6  # body sizes: a header is set off from the text under it (a column's first line is not)
 FOOTNOTE_SIZE = 0.92  # footnotes are at most this fraction of the body size
 DISPLAY_GAP = 0.6  # body sizes: math paragraphs closer than this are pieces of one displayed formula
 DISPLAY_ROWS = 1.6  # body sizes: math paragraphs closer than this, one above the other, are rows of one display
@@ -179,14 +180,26 @@ def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
     entry = False  # the paragraph being built hangs
     for i, ln in enumerate(lines):
         after = lines[i + 1] if i + 1 < len(lines) else None
-        if i and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]), len(paras[-1]) == 1, entry,
-                             ln.col in hanging, after):  # fmt: skip
+        if i and not _next_entry(paras[-1][0], ln) and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]),
+                                                                   len(paras[-1]) == 1, entry, ln.col in hanging, after):  # fmt: skip
             entry = entry or _hangs(lines[i - 1], ln)
             paras[-1].append(ln)
         else:
             entry = False
             paras.append([ln])
     return paras
+
+
+_NUMBER = re.compile(r"^[\[(]?(\d{1,3})[\].)]\s")  # a numbered label's number: [12] 3. 2) (4)
+
+
+def _next_entry(head: TLine, b: TLine) -> bool:
+    """Whether `b` starts the entry numbered after the one `head` starts ("[5] …" / "[6] …"), at the left
+    edge of `head` or left of it: a one-line entry that ends a little short of the column, followed by
+    the next, is two entries even where the column's lines do not hang."""
+    m, n = _NUMBER.match(head.text), _NUMBER.match(b.text)
+    return (m is not None and n is not None and int(n[1]) == int(m[1]) + 1 and head.col == b.col
+            and b.bbox[0] <= head.bbox[0] + 0.3 * b.size)  # fmt: skip
 
 
 def join_text(lines: list[str]) -> tuple[str, str]:
@@ -201,7 +214,7 @@ def join_text(lines: list[str]) -> tuple[str, str]:
     return page, expand_ligatures(out)
 
 
-def classify(para: list[TLine], body: float, height: float, is_math: bool, below: list[str]) -> str:
+def classify(para: list[TLine], body: float, height: float, is_math: bool, below: list[str], gap_below: float = float("inf")) -> str:
     text = " ".join(ln.text for ln in para)
     box = box_union(ln.bbox for ln in para)
     size = max(ln.size for ln in para)
@@ -216,7 +229,7 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
     if len(para) >= 2 and _hangs(para[0], para[1]) and not SUBCAPTION.match(text) and not _heading_style(para, size, body, text):
         return "list"  # an entry set with a hanging indent: an author-year reference, a numbered item
     if len(para) <= 2 and size <= 1.05 * body:
-        if box[3] <= MARGIN_ZONE * height:
+        if box[3] <= MARGIN_ZONE * height and gap_below >= HEADER_GAP * body:  # set off from the text below it
             return "header"
         if box[1] >= (1 - MARGIN_ZONE) * height:
             return "footer"
@@ -266,9 +279,10 @@ def _types(paras: list[list[TLine]], maths: list[bool], body: float, height: flo
     types = [""] * len(paras)
     boxes = [box_union(ln.bbox for ln in p) for p in paras]
     for i in sorted(range(len(paras)), key=lambda k: -boxes[k][1]):
-        below = [types[j] for j in range(len(paras)) if j != i and boxes[j][1] >= boxes[i][3] - 0.5
+        under = [j for j in range(len(paras)) if j != i and boxes[j][1] >= boxes[i][3] - 0.5
                  and boxes[j][0] < boxes[i][2] and boxes[i][0] < boxes[j][2]]  # fmt: skip
-        types[i] = classify(paras[i], body, height, maths[i], below)
+        gap = min((boxes[j][1] - boxes[i][3] for j in under if types[j] != "header"), default=float("inf"))  # a head of lines
+        types[i] = classify(paras[i], body, height, maths[i], [types[j] for j in under], gap)
     return types
 
 

@@ -756,3 +756,44 @@ def test_prose_over_an_image_is_prose_and_no_label_of_it():
     (fig,) = [e for e in elements if e.type == "figure"]
     assert not fig.lines
     assert sorted(w.text for e in elements for ln in e.lines for w in ln.words) == sorted(w.text for w in text)
+
+
+def test_balanced_columns_then_references_in_columns_read_block_by_block():
+    """REVTeX's last page: the body ends in balanced columns, then the references, smaller, in columns of
+    their own under a gap across both: body left, body right, references left, references right (not
+    each column from the body down through the references)."""
+    body = column(60, 100, 8, "B") + column(305, 100, 8, "C")
+    refs = [word(f"R{r}w{k}", 60 + 19 * k, 230 + 10 * r, 8.0) for r in range(6) for k in range(12)]
+    refs += [word(f"S{r}w{k}", 305 + 19 * k, 230 + 10 * r, 8.0) for r in range(6) for k in range(12)]
+    assert [ln[0] for ln in texts(reading_order(body + refs, [], 9.0))] == ["B"] * 8 + ["C"] * 8 + ["R"] * 6 + ["S"] * 6
+    # the same gap across both columns with the same size below it: the columns are read down, as before
+    same = [word(f"D{r}w{k}", 60 + 23 * k, 230 + 12 * r) for r in range(6) for k in range(10)]
+    same += [word(f"E{r}w{k}", 305 + 23 * k, 230 + 12 * r) for r in range(6) for k in range(10)]
+    assert [ln[0] for ln in texts(reading_order(body + same, [], 9.0))] == ["B"] * 8 + ["D"] * 6 + ["C"] * 8 + ["E"] * 6
+
+
+def test_a_one_line_entry_and_the_next_numbered_entry_are_two_entries():
+    """"[5] …" ends a little short of the column, "[6] …" starts under it at the same edge: two entries,
+    though the column's lines do not hang; "[6]" under an "[8]" entry's line stays in it."""
+    rows = [("[5] Garcia-Aspeitia and Matos, T. and co, gr-qc/0906.327.", 60), ("[6] Jae-Weon Lee and In-gyu Koh. Phys. Rev. D 53, 2236 - 2239", 60),
+            ("(1996), hep-ph/9507385.", 74)]  # fmt: skip
+    words = [w for r, (t, x) in enumerate(rows) for w in _spaced(t.split(), x, 100 + 11 * r, 4, 9.0)]
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    assert [e.text[:3] for e in elements] == ["[5]", "[6]"] and [e.type for e in elements] == ["list", "list"]
+    rows = [("[8] Matos and Guzman, Class. Quantum Grav. 17, cited as", 60), ("[6] by the authors of Phys. Rev. D 53, 2236 - 2239", 60)]
+    words = [w for r, (t, x) in enumerate(rows) for w in _spaced(t.split(), x, 100 + 11 * r, 4, 9.0)]
+    assert len(assemble(words, {}, [], [], W, H, "para")[0]) == 1
+
+
+def test_a_columns_first_line_in_the_top_margin_is_no_header():
+    """A paragraph's last line at the top of a column, the next paragraph right under it, is text; a head
+    of three lines over it, set off from it, is a header line by line."""
+    words = _spaced("observations, it needs at least a value of 0.07.".split(), 60, 54, 4)
+    words += [w for r in range(6) for w in _spaced(f"the most promising feature number {r} of the model resides here".split(),
+                                                           60 + 14 * (r == 0), 66 + 12 * r, 4)]  # fmt: skip
+    elements, _ = assemble(words, {}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["para", "para"]
+    head = [w for r, (x, t) in enumerate([(60, "Journal of Things (2014), 26:1, 147-154 under the licence of"), (300, "the Press for commercial re-use."),
+                                          (400, "doi:10.1017/S104161")]) for w in _spaced(t.split(), x, 20 + 8 * r, 3, 7.0)]  # fmt: skip
+    elements, _ = assemble(head + words, {}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["header", "header", "header", "para", "para"], [(e.type, e.text) for e in elements]
