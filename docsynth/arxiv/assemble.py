@@ -14,6 +14,7 @@ from docsynth.doc import Element, Line, Word, box_union
 
 
 _TICK = re.compile(r"[-+−–]?[\d.,%]+[a-zA-Z%]{0,3}")  # a tick label: 0.5, 10%, 20ms, -3
+STAMP_SIZE = 1.5  # body sizes: a rotated line this large in the margin is a stamp (JCAP's, arXiv's), never a label
 
 
 def rotated_elements(rotated: dict[int, list[PWord]], granularity: str) -> list[Element]:
@@ -81,6 +82,10 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     text_words, figures = split_labels(words, figures, body, tables)
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     pending = [e for e in rotated_elements(rotated, granularity) if _on(e, width, height)]
+    for e in pending:  # a journal's or arXiv's stamp down the margin, large: no figure's axis title, whatever it is near
+        if min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1]) > STAMP_SIZE * body and _in_margin(e, text_words):
+            stamps.append(e)
+    pending = [e for e in pending if all(e is not s for s in stamps)]
     while pending:  # a figure grown by its tick labels reaches its axis title: passes until none joins
         attached = [(e, k) for e in pending if (k := _rotated_label(e, figures)) is not None]
         for e, k in attached:

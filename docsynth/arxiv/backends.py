@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -216,21 +217,27 @@ MAX_MASK_PIXELS = 16_000_000  # a soft mask larger than this is not decoded (a h
 def visible_images(page: pymupdf.Page, boxes: list[Box]) -> list[Box]:
     """A backend's image boxes (display points) cut to what each image shows. An image with a soft mask
     (an alpha channel) paints only where the mask is not zero: a page-wide image transparent but for a
-    stamp in the margin (a proceedings' sidebar) must not make a figure of the prose it lies over. A box
-    that matches an image MuPDF places with a soft mask becomes the box of the mask's opaque pixels, or is
-    left out where the mask is zero throughout; the rest stay as they are. Images are told apart by their
-    pixel size (MuPDF names no image of a placement without decoding them all); sizes that two masked
-    images share, and masks over MAX_MASK_PIXELS, keep their whole box."""
-    masks: dict[tuple[int, int], int] = {}
-    for xref, smask, w, h, *_ in page.get_images(full=True):
-        if smask > 0:
-            masks[(w, h)] = -1 if masks.get((w, h), smask) != smask else smask
-    if not any(m > 0 for m in masks.values()):
+    stamp in the margin (a proceedings' sidebar) must not make a figure of the prose it lies over, nor
+    a plot's transparent margin reach over the gutter into the next column. A box that matches an image
+    MuPDF places with a soft mask becomes the box of the mask's opaque pixels, or is left out where the
+    mask is zero throughout; the rest stay as they are. An image is told by its pixel size where that
+    is unique on the page; else MuPDF names each placement's image, which costs decoding the page's
+    images (skipped where one is over MAX_MASK_PIXELS: the placements keep their whole boxes)."""
+    listed = page.get_images(full=True)
+    smask_of = {xref: smask for xref, smask, *_ in listed if smask > 0}
+    if not smask_of:
         return boxes  # nearly every page: no masked image, nothing decoded
+    sizes = Counter((w, h) for _, _, w, h, *_ in listed)
+    if all(sizes[(w, h)] == 1 for xref, _, w, h, *_ in listed if xref in smask_of):
+        by_size = {(w, h): smask for xref, smask, w, h, *_ in listed if smask > 0}
+        placed = [(info, by_size.get((info["width"], info["height"]), 0)) for info in page.get_image_info()]
+    elif all(w * h <= MAX_MASK_PIXELS for _, _, w, h, *_ in listed):
+        placed = [(info, smask_of.get(info["xref"], 0)) for info in page.get_image_info(xrefs=True)]
+    else:
+        return boxes
     doc, rm = page.parent, page.rotation_matrix
     cut: dict[Box, Box | None] = {}
-    for info in page.get_image_info():
-        smask = masks.get((info["width"], info["height"]), -1)
+    for info, smask in placed:
         if smask > 0:
             full = apply_box(tuple(rm), tuple(info["bbox"]))
             cut[full] = _opaque_box(doc, smask, pymupdf.Matrix(info["transform"]) * rm, full)

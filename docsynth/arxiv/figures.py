@@ -258,7 +258,9 @@ def _prose(runs: list, body: float) -> list[bool]:
 
 def _merge_figures(figures: list[Figure], prose: list[Box], body: float) -> list[Figure]:
     """Merge figures side by side (overlapping vertically by half the shorter) or stacked (overlapping
-    horizontally by half the narrower) with a gap under FIGURE_GAP body sizes, unless prose lies in the union."""
+    horizontally by half the narrower) with a gap under FIGURE_GAP body sizes, unless prose lies in the union.
+    Two raster pictures side by side stay two: each is whole (one plot per column, each with its caption,
+    merged into one that spans the gutter, made the page's columns one band)."""
     merged = True
     while merged and len(figures) > 1:
         merged = False
@@ -268,7 +270,8 @@ def _merge_figures(figures: list[Figure], prose: list[Box], body: float) -> list
                 gx, gy = max(a[0], b[0]) - min(a[2], b[2]), max(a[1], b[1]) - min(a[3], b[3])
                 ov_y = -gy / max(min(a[3] - a[1], b[3] - b[1]), 1e-6)
                 ov_x = -gx / max(min(a[2] - a[0], b[2] - b[0]), 1e-6)
-                near = (ov_y >= 0.5 and gx < FIGURE_GAP * body) or (ov_x >= 0.5 and gy < FIGURE_GAP * body)
+                pictures = figures[i].kind == figures[j].kind == "image"
+                near = (ov_y >= 0.5 and gx < FIGURE_GAP * body and not pictures) or (ov_x >= 0.5 and gy < FIGURE_GAP * body)
                 u = box_union([a, b])
                 if not near or any(center_inside(p, u) for p in prose):
                     continue

@@ -12,7 +12,7 @@ Types, checked in this order: `math` (display lines dominated by math glyphs, or
 equation number), `caption` ("Figure 3:", "Table 2.", …), `list` (a bulleted item, a bibliography
 entry "[12] …"), `footnote` (under a raised mark), `list` (an entry set with a hanging indent, not a
 subcaption "(c) …"), `header`/`footer` (at most two lines in the
-top/bottom `MARGIN_ZONE` of the page, not larger than body text; a header set off from the text under it), `footnote` (small text in the
+top/bottom `MARGIN_ZONE` of the page, not larger than body text, set off from the body text), `footnote` (small text in the
 lower half with only footnotes or the footer below it in its column), `heading` (short,
 unpunctuated, larger than body, bold and numbered, or capitals after a section number), `list` (a
 numbered item: "2. It …", "3) Bayesian …", "(ii) Push …"), else `para`.
@@ -180,6 +180,8 @@ def group_paragraphs(lines: list[TLine], body: float) -> list[list[TLine]]:
     entry = False  # the paragraph being built hangs
     for i, ln in enumerate(lines):
         after = lines[i + 1] if i + 1 < len(lines) else None
+        if i and maths[i] and not maths[i - 1] and CAPTION.match(paras[-1][0].text) and abs(ln.bbox[0] - lines[i - 1].bbox[0]) <= 0.5 * ln.size:
+            maths[i] = False  # a caption's line of symbols set flush with the caption's lines: more caption, no display
         if i and not _next_entry(paras[-1][0], ln) and not _breaks(lines[i - 1], ln, body, gap_limit, (maths[i - 1], maths[i]),
                                                                    len(paras[-1]) == 1, entry, ln.col in hanging, after):  # fmt: skip
             entry = entry or _hangs(lines[i - 1], ln)
@@ -214,7 +216,8 @@ def join_text(lines: list[str]) -> tuple[str, str]:
     return page, expand_ligatures(out)
 
 
-def classify(para: list[TLine], body: float, height: float, is_math: bool, below: list[str], gap_below: float = float("inf")) -> str:
+def classify(para: list[TLine], body: float, height: float, is_math: bool, below: list[str], gap_below: float = float("inf"),
+             gap_above: float = float("inf")) -> str:  # fmt: skip
     text = " ".join(ln.text for ln in para)
     box = box_union(ln.bbox for ln in para)
     size = max(ln.size for ln in para)
@@ -228,10 +231,11 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
         return "footnote"
     if len(para) >= 2 and _hangs(para[0], para[1]) and not SUBCAPTION.match(text) and not _heading_style(para, size, body, text):
         return "list"  # an entry set with a hanging indent: an author-year reference, a numbered item
-    if len(para) <= 2 and size <= 1.05 * body:
+    broken = text[-1:] in HYPHENS and text[-2:-1].isalpha()  # a word broken at the line's end: the text goes on
+    if len(para) <= 2 and size <= 1.05 * body and not broken:
         if box[3] <= MARGIN_ZONE * height and gap_below >= HEADER_GAP * body:  # set off from the text below it
             return "header"
-        if box[1] >= (1 - MARGIN_ZONE) * height:
+        if box[1] >= (1 - MARGIN_ZONE) * height and gap_above >= HEADER_GAP * body:  # set off from the text above it
             return "footer"
     if size <= FOOTNOTE_SIZE * body and box[1] > 0.5 * height and all(t in ("footnote", "footer") for t in below):
         return "footnote"
@@ -282,7 +286,11 @@ def _types(paras: list[list[TLine]], maths: list[bool], body: float, height: flo
         under = [j for j in range(len(paras)) if j != i and boxes[j][1] >= boxes[i][3] - 0.5
                  and boxes[j][0] < boxes[i][2] and boxes[i][0] < boxes[j][2]]  # fmt: skip
         gap = min((boxes[j][1] - boxes[i][3] for j in under if types[j] != "header"), default=float("inf"))  # a head of lines
-        types[i] = classify(paras[i], body, height, maths[i], [types[j] for j in under], gap)
+        over = [j for j in range(len(paras)) if j != i and boxes[j][3] <= boxes[i][1] + 0.5 and min(boxes[j][2], boxes[i][2])
+                - max(boxes[j][0], boxes[i][0]) >= 0.5 * min(boxes[j][2] - boxes[j][0], boxes[i][2] - boxes[i][0])]  # fmt: skip
+        nearest = max(over, key=lambda j: boxes[j][3], default=None)
+        above = float("inf") if nearest is None or boxes[nearest][1] >= (1 - MARGIN_ZONE) * height else boxes[i][1] - boxes[nearest][3]
+        types[i] = classify(paras[i], body, height, maths[i], [types[j] for j in under], gap, above)  # a foot of lines: inf
     return types
 
 

@@ -797,3 +797,43 @@ def test_a_columns_first_line_in_the_top_margin_is_no_header():
                                           (400, "doi:10.1017/S104161")]) for w in _spaced(t.split(), x, 20 + 8 * r, 3, 7.0)]  # fmt: skip
     elements, _ = assemble(head + words, {}, [], [], W, H, "para")
     assert [e.type for e in elements] == ["header", "header", "header", "para", "para"], [(e.type, e.text) for e in elements]
+
+
+def test_a_large_stamp_in_the_margin_beside_a_figure_is_no_label_of_it():
+    """JCAP's "JCAP10(2008)003" runs down the right margin, a few points from a plot: a stamp, after the
+    page's elements, not an axis title that grows the plot up over the caption above it."""
+    from docsynth.arxiv.geometry import apply_box
+    from docsynth.arxiv.words import TO_FRAME
+
+    stamp = PWord("JCAP10(2008)003", apply_box(TO_FRAME[90], (528.0, 270.0, 556.0, 500.0)), 28.0, "Helvetica", 0)
+    caption = _spaced("Figure 1. The left panel presents the function for two models.".split(), 130, 290, 4)
+    text = column(60, 560, 6, "T")
+    elements, _ = assemble(caption + text, {90: [stamp]}, [(311.0, 347.0, 514.0, 493.0)], [], W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert fig.bbox == (311.0, 347.0, 514.0, 493.0) and not fig.lines
+    assert elements[-1].text == "JCAP10(2008)003" and [e.type for e in elements][:2] == ["caption", "figure"]
+
+
+def test_two_plots_side_by_side_in_two_columns_stay_two_figures_and_the_columns_stay_columns():
+    """A raster plot at the top of each column, 11 pt apart, each with its caption: two figures, and the
+    page is read column by column (merged into one figure across the gutter, they made the captions one
+    line glued across it). A caption's last line of symbols, flush with it, stays in the caption."""
+    left = _spaced("Figure 2: the spectrum for a universe with".split(), 54, 240, 4) + [word("Ω=0.02,", 54, 252), word("α≈10", 94, 252)]
+    right = _spaced("Figure 5: the spectrum for other contents of".split(), 317, 240, 4) + _spaced("the matter we study.".split(), 317, 252, 4)
+    text = column(54, 280, 8, "L") + column(317, 280, 8, "R")
+    elements, _ = assemble(left + right + text, {}, [(56.0, 59.0, 308.0, 231.0), (319.0, 59.0, 571.0, 231.0)], [], W, H, "para")
+    assert [e.type for e in elements] == ["figure", "caption", "para", "figure", "caption", "para"], [(e.type, e.text) for e in elements]
+    assert elements[1].text.endswith("α≈10") and elements[4].text.endswith("study.")
+
+
+def test_a_line_of_body_text_at_the_foot_of_a_column_is_no_footer():
+    """The last line of a column in the bottom margin, right under the text or ending in a broken word, is
+    text; a page number set off below the text is the footer."""
+    body = [w for r in range(6) for w in _spaced(f"running text of the column, line number {r} of it goes on".split(), 60, 640 + 12 * r, 4)]
+    page_number = [word("7", 300, 760, 9)]
+    broken = _spaced("Then if one fixes the mass, the content of the uni-".split(), 60, 725, 4)  # after a display's gap
+    elements, _ = assemble(body + broken + page_number, {}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["para", "para", "footer"] and elements[1].text.endswith("uni-"), [(e.type, e.text) for e in elements]
+    indented = _spaced("A new paragraph starts on the last line of the".split(), 74, 714, 4)  # right under the text
+    elements, _ = assemble(body + indented + page_number, {}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["para", "para", "footer"], [(e.type, e.text) for e in elements]
