@@ -38,6 +38,7 @@ LABEL_WORDS, LABEL_SIZE = 4, 0.9  # such a run: at most this many words, at most
 PROSE_WORDS, PROSE_SIZE = 5, 0.7  # a line of this many words this near the body size is prose (a caption too): never a label
 PROSE_GAP = 2.0  # font sizes: runs of one row closer than this are one line (a justified line's wide spaces)
 GLYPH_MARKS = 8  # a cluster made only of glyphs of unmapped symbol fonts needs this many to be a drawing (XY-pic)
+BAND = 0.9  # a fill this share of its cluster's width or wider is a band of shading (a table's row), not a bar
 FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
 BUCKET_ABOVE = 400  # with more paths than this, paths are merged per CELL-point grid cell first
 CELL = 12.0
@@ -117,7 +118,8 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
             continue
         inside = [w for w in words if center_inside(w.bbox, box)]
         n_img = gkinds.count("image")
-        if not n_img and _is_text(gkinds, inside, box):
+        banded = all(boxes[i][2] - boxes[i][0] >= BAND * (box[2] - box[0]) for i in group if "fill" in kinds[i])
+        if not n_img and _is_text(gkinds, inside, box, banded):
             continue
         if all(k == "glyph" for k in gkinds) and len(gkinds) < GLYPH_MARKS:
             continue  # a few glyphs of a symbol font (a big delimiter, a dingbat): no drawing
@@ -170,9 +172,12 @@ def _merge_until_stable(boxes: list[Box], groups: list[list[int]]) -> list[list[
         groups = [[i for k in m for i in groups[k]] for m in merged]
 
 
-def _is_text(kinds: list[str], inside: list[PWord], box: Box) -> bool:
+def _is_text(kinds: list[str], inside: list[PWord], box: Box, banded: bool = False) -> bool:
+    """Whether a cluster of paths is text set with rules, frames or shading (a table, a boxed algorithm),
+    not a drawing. `banded`: its fills span its width (a table's shaded rows, a shaded caption bar), which
+    then count as straight lines do; a bar chart's bars do not."""
     glyphs = kinds.count("glyph")  # a few symbol glyphs inside a frame leave it a frame; many are a diagram
-    straight = glyphs < GLYPH_MARKS and all(k in ("hline", "vline", "rect", "glyph") for k in kinds)
+    straight = glyphs < GLYPH_MARKS and all(k in ("hline", "vline", "rect", "glyph") or (banded and k == "fill") for k in kinds)
     if straight and len(inside) >= TABLE_WORDS:
         return True
     covered = sum(area(w.bbox) for w in inside)

@@ -837,3 +837,21 @@ def test_a_line_of_body_text_at_the_foot_of_a_column_is_no_footer():
     indented = _spaced("A new paragraph starts on the last line of the".split(), 74, 714, 4)  # right under the text
     elements, _ = assemble(body + indented + page_number, {}, [], [], W, H, "para")
     assert [e.type for e in elements] == ["para", "para", "footer"], [(e.type, e.text) for e in elements]
+
+
+def test_a_table_with_shaded_rows_is_a_table_and_a_bar_chart_a_figure():
+    """PeerJ shades a table's header and every other row in bands across its width: text set on shading,
+    read as a table (as a figure, all its text was labels). A bar chart's bars are fills too, narrow ones:
+    still a figure."""
+    rows = [("Phase", "Purpose", "Input"), ("1", "Data preparation", "DNA sequences"), ("2", "Homology search", "BLAST output"),
+            ("3", "Alignment check", "Multiple alignments"), ("4", "Selection analysis", "Gene trees")]  # fmt: skip
+    words = [w for r, row in enumerate(rows) for x, t in zip((70, 150, 330), row) for w in _spaced(t.split(), x, 104 + 16 * r, 4)]
+    bands = [((60.0, 100.0 + 16 * r, 500.0, 116.0 + 16 * r), "fill") for r in range(5)]  # two tones, touching
+    text = column(60, 300, 6, "T")
+    elements, _ = assemble(words + text, {}, [], bands, W, H, "para")
+    assert [e.type for e in elements][:1] == ["table"] and "figure" not in [e.type for e in elements], [(e.type, e.text[:30]) for e in elements]
+    assert elements[0].attrs["rows"] == 5 and elements[0].attrs["cols"] == 3
+    bars = [((100.0 + 40 * k, 200.0 - 20 * k, 120.0 + 40 * k, 250.0), "fill") for k in range(5)]
+    ticks = [word(f"{k}0", 104 + 40 * k, 254, 7.0) for k in range(5)] + [word(f"{k}0", 86, 246 - 20 * k, 7.0) for k in range(5)]
+    elements, _ = assemble(ticks + text, {}, [], bars, W, H, "para")
+    assert [e.type for e in elements][0] == "figure"
