@@ -14,6 +14,7 @@ from docsynth.doc import Element, Line, Word, box_union
 
 
 _TICK = re.compile(r"[-+−–]?[\d.,%]+[a-zA-Z%]{0,3}")  # a tick label: 0.5, 10%, 20ms, -3
+RULE_THICK = 1.5  # points: an image thinner than this is a rule (as a path this thin is)
 STAMP_SIZE = 1.5  # body sizes: a rotated line this large in the margin is a stamp (JCAP's, arXiv's), never a label
 
 
@@ -75,6 +76,9 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
              width: float, height: float, granularity: str) -> tuple[list[Element], dict]:  # fmt: skip
     """Elements in reading order and page facts (body size, figure count, label words)."""
     words = on_page(words, width, height)
+    thin = [b for b in images if min(b[2] - b[0], b[3] - b[1]) < RULE_THICK]  # a rule drawn as a 1x1 image (dvips)
+    images = [b for b in images if min(b[2] - b[0], b[3] - b[1]) >= RULE_THICK]
+    paths = list(paths) + [(b, "hline" if b[3] - b[1] < b[2] - b[0] else "vline") for b in thin]
     rotated = {a: ws for a, ws in rotated.items() if ws}
     body = body_size(words)
     tables = drawn_tables(paths, words, body) if words else []

@@ -855,3 +855,13 @@ def test_a_table_with_shaded_rows_is_a_table_and_a_bar_chart_a_figure():
     ticks = [word(f"{k}0", 104 + 40 * k, 254, 7.0) for k in range(5)] + [word(f"{k}0", 86, 246 - 20 * k, 7.0) for k in range(5)]
     elements, _ = assemble(ticks + text, {}, [], bars, W, H, "para")
     assert [e.type for e in elements][0] == "figure"
+
+
+def test_rules_drawn_as_thin_images_are_rules():
+    """dvips and Ghostscript draw a boxed algorithm's frame as four 1x1 images stretched into lines: rules,
+    so the box is text in a frame, not a figure whose lines are all labels."""
+    frame = [(317.0, 511.0, 557.0, 511.4), (317.0, 511.0, 317.4, 721.0), (557.0, 511.0, 557.4, 721.0), (317.0, 721.0, 557.0, 721.4)]
+    steps = [w for r in range(12) for w in _spaced(f"step {r}: merge the small tasks sorted by weight".split(), 330, 520 + 16 * r, 4)]
+    elements, _ = assemble(steps + column(60, 100, 6, "T"), {}, frame, [], W, H, "para")
+    assert "figure" not in [e.type for e in elements]
+    assert sum(ln.text.startswith("step") for e in elements for ln in e.lines) == 12
