@@ -406,7 +406,11 @@ class MupdfBackend:
     @staticmethod
     def _path(d: dict, rm) -> tuple[Box, str]:
         box = apply_box(rm, tuple(d["rect"]))
-        curved = any(item[0] in ("c", "qu") for item in d["items"]) or sum(item[0] == "l" for item in d["items"]) > 2
+        lines = [item for item in d["items"] if item[0] == "l"]
+        slanted = any(abs(p.x - q.x) > 0.01 and abs(p.y - q.y) > 0.01 for _, p, q, *_ in lines)
+        # a polyline with a slanted segment is a curve (a plot's line); a box drawn as four lines is a rectangle
+        # (a table's shaded row), as pdfminer reads it
+        curved = any(item[0] in ("c", "qu") for item in d["items"]) or (len(lines) > 2 and slanted)
         return box, _path_kind(box, curved, d.get("fill") is not None, d.get("color") is not None, d.get("fill"))
 
     def close(self) -> None:

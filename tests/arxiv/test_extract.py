@@ -211,3 +211,26 @@ def test_a_transparent_image_is_only_as_large_as_what_it_shows(tmp_path):
         assert not fig.lines, backend
         text = [ln.text for e in p.elements if e.type != "figure" for ln in e.lines]
         assert sorted(text) == sorted(prose), backend
+
+
+def test_a_filled_box_drawn_as_four_lines_is_a_fill_for_both_backends(tmp_path):
+    """A shaded table row written as a closed path of four lines (m l l l h f), not `re`: pdfminer reads a
+    rectangle; MuPDF's drawing has four line items, which must not make it a curve (a plot's line), so both
+    backends see the same fill. A slanted polyline stays a curve."""
+    import pymupdf
+
+    from docsynth.arxiv.backends import MupdfBackend, PlumberBackend
+
+    path = tmp_path / "band.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    shape = page.new_shape()
+    shape.draw_polyline([(73, 134), (596, 134), (596, 215), (73, 215), (73, 134)])
+    shape.finish(fill=(0.77, 0.91, 0.98), color=None, closePath=True)
+    shape.draw_polyline([(100, 400), (150, 350), (200, 380), (250, 300)])
+    shape.finish(color=(0, 0, 0), fill=None, closePath=False)
+    shape.commit()
+    doc.save(path)
+    for backend in (MupdfBackend(str(path)), PlumberBackend(str(path))):
+        kinds = sorted(k for _, k in backend.page(0).paths)
+        assert kinds == ["curve", "fill"], (backend.name, kinds)
