@@ -283,6 +283,34 @@ def _balanced(frags: list, cuts: list[float], g0: float, g1: float, body: float)
     return size(below) <= SMALLER * size(above)
 
 
+def _table_edge(region: list, tables: list[Box], body: float) -> float | None:
+    """y of a drawn table's top or bottom edge where the region holds the table and more above or below
+    it: the table's rows are cut off together, so its own region is read as a table (cut at its widest
+    gap first, a small table's rows came apart one by one). Only where the table stands alone across the
+    region (nothing beside it: no column is cut through), nothing straddles the edge, the region beyond
+    the edge holds no row of cells (PeerJ sets a table's header above its first rule), and below the bottom
+    edge the next text starts half a body size down or more (a last row under the last rule stays)."""
+    for t in tables:
+        inside = {id(it) for it in region if center_inside(it.bbox, t, pad=1.0)}
+        if len(inside) < 2 or any(id(it) not in inside and it.bbox[1] < t[3] and it.bbox[3] > t[1] for it in region):
+            continue
+        for y, top in ((t[1], True), (t[3], False)):
+            rest = [it for it in region if id(it) not in inside and ((it.bbox[1] + it.bbox[3]) / 2 < y) == top]
+            if not rest or any(it.bbox[1] < y - 0.5 and it.bbox[3] > y + 0.5 for it in region):
+                continue
+            if _cells_side_by_side(rest):
+                continue  # cells beyond the edge: the table's header set above its rules, or another table
+            if top or min(it.bbox[1] for it in rest) >= y + 0.5 * body:
+                return y
+    return None
+
+
+def _cells_side_by_side(items: list) -> bool:
+    """Whether two of the items sit side by side on one row (a row of a table's cells, not a line of text)."""
+    boxes = sorted((it.bbox for it in items), key=lambda b: b[0])
+    return any(b[0] > a[2] and _overlap(a, b) >= 0.5 for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
 def _widest_hgap(items: list) -> float | None:
     """y of the middle of the widest horizontal gap (at least MIN_HGAP), or None."""
     items = sorted(items, key=lambda it: it.bbox[1])
@@ -417,7 +445,7 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = (), drawn: list[Box] =
             parts = [p for p in parts if p]
             stack.extend((p, box_union(it.bbox for it in p), table) for p in reversed(parts))
             continue
-        y = _widest_hgap(region) if len(region) > 1 else None
+        y = (_table_edge(region, drawn, gutter / GUTTER) or _widest_hgap(region)) if len(region) > 1 else None
         if y is None:
             leaves.append(Leaf(region, col, table, ruled=table in ruled))
             continue

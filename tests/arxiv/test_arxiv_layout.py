@@ -865,3 +865,19 @@ def test_rules_drawn_as_thin_images_are_rules():
     elements, _ = assemble(steps + column(60, 100, 6, "T"), {}, frame, [], W, H, "para")
     assert "figure" not in [e.type for e in elements]
     assert sum(ln.text.startswith("step") for e in elements for ln in e.lines) == 12
+
+
+def test_a_small_ruled_table_is_cut_off_whole_before_its_rows_come_apart():
+    """A grid of five rows 2 pt apart under its caption, in a column of prose: the widest gap of the column
+    is elsewhere, and cut gap by gap the rows came apart one by one (each too small for a column cut),
+    read as lines. The drawn table's edges are cut first, so its rows stay one table."""
+    caption = [w for r, t in enumerate(["Table 1: Numba and C speedups over CPython for", "a naive implementation of matrix multi-",
+                                        "plication, by size."]) for w in _spaced(t.split(), 54, 63.7 + 10.5 * r, 4, 9.0)]  # fmt: skip
+    rows = [("Size", "Numba", "C"), ("64", "463x", "453x"), ("128", "454x", "407x"), ("256", "280x", "263x"), ("512", "276x", "268x")]
+    cells = [word(t, x, 95.3 + 11 * r, 9.0) for r, row in enumerate(rows) for t, x in zip(row, (112, 175, 220))]
+    hlines = [((104.0, 94.1 + 11 * r, 243.0, 94.5 + 11 * r), "hline") for r in range(6)]
+    vlines = [((x, 94.1, x + 0.4, 149.5), "vline") for x in (104.0, 169.0, 213.0, 243.0)]
+    prose = [w for r in range(8) for w in _spaced(f"the body text of the column goes on in line {r} here".split(), 54, 162 + 12 * r, 4, 9.0)]
+    elements, _ = assemble(caption + cells + prose, {}, [], hlines + vlines, W, H, "para")
+    assert [e.type for e in elements] == ["caption", "table", "para"], [(e.type, e.text[:30]) for e in elements]
+    assert elements[1].attrs["rows"] == 5 and elements[1].attrs["cols"] == 3
