@@ -189,19 +189,39 @@ def fragments(words: list[PWord]) -> list[Frag]:
 
 
 def _vertical_cuts(items: list, gutter: float) -> list[float]:
-    """x positions of accepted gutters in a region, left to right."""
-    items = sorted(items, key=lambda it: it.bbox[0])
-    total = sum(it.weight for it in items)
-    cuts, right, before, since = [], items[0].bbox[2], items[0].weight, items[0].weight
-    for it in items[1:]:
-        gap = it.bbox[0] - right
+    """x positions of accepted gutters in a region, left to right. Gaps are measured between the items'
+    `_inner` extents: punctuation that hangs into the gutter does not close it."""
+    spans = sorted((_inner(it), it.weight) for it in items)
+    total = sum(w for _, w in spans)
+    (_, right), first = spans[0]
+    cuts, before, since = [], first, first
+    for (x0, x1), weight in spans[1:]:
+        gap = x0 - right
         if gap >= gutter and min(since, total - before) >= MIN_SIDE_ITEMS:
-            cuts.append((right + it.bbox[0]) / 2)
+            cuts.append((right + x0) / 2)
             since = 0
-        right = max(right, it.bbox[2])
-        before += it.weight
-        since += it.weight
+        right = max(right, x1)
+        before += weight
+        since += weight
     return cuts
+
+
+_OPENING, _CLOSING = "“‘\"'([", "”’\"'.,;:-–—)]"
+
+
+def _inner(it) -> tuple[float, float]:
+    """An item's x extent without the punctuation at its ends, which pdfTeX's character protrusion
+    (microtype) hangs into the margin: an opening quote of the right column's line and a hyphen or full
+    stop of the left column's closed a gutter (half an em a mark, at most half the word)."""
+    x0, x1 = it.bbox[0], it.bbox[2]
+    if not isinstance(it, Frag):
+        return x0, x1
+    first, last = it.words[0], it.words[-1]
+    lead = len(first.text) - len(first.text.lstrip(_OPENING))
+    tail = len(last.text) - len(last.text.rstrip(_CLOSING))
+    x0 += min(0.5 * first.size * lead, 0.5 * (first.bbox[2] - first.bbox[0]))
+    x1 -= min(0.5 * last.size * tail, 0.5 * (last.bbox[2] - last.bbox[0]))
+    return x0, max(x1, x0)
 
 
 def _tabular(left: list, right: list, body: float) -> bool:

@@ -881,3 +881,16 @@ def test_a_small_ruled_table_is_cut_off_whole_before_its_rows_come_apart():
     elements, _ = assemble(caption + cells + prose, {}, [], hlines + vlines, W, H, "para")
     assert [e.type for e in elements] == ["caption", "table", "para"], [(e.type, e.text[:30]) for e in elements]
     assert elements[1].attrs["rows"] == 5 and elements[1].attrs["cols"] == 3
+
+
+def test_punctuation_hanging_into_the_gutter_does_not_close_it():
+    """pdfTeX's character protrusion hangs a right-column line's opening quote and a left-column line's
+    final full stop into a narrow gutter (here 14 pt, the marks leave 7): still two columns, read one
+    after the other, not rows glued across the gutter."""
+    left = [w for r in range(10) for w in _spaced(f"left column line {r} of running prose text".split(), 70, 600 + 12 * r, 4)]
+    edge = max(w.bbox[2] for w in left)  # 263: the right column starts 14 pt further
+    right = [w for r in range(10) for w in _spaced(f"right column line {r} of running prose".split(), edge + 14, 600 + 12 * r, 4)]
+    left.append(word("github.", edge + 3 - 28, 720, 8.0))  # a footnote's URL: ends 3 pt into the gutter
+    right.append(word("“5:00”,", edge + 10, 720, 8.0))  # starts 4 pt into it: 7 pt of gutter left
+    lines = texts(reading_order(left + right, [], 9.0))
+    assert [ln.split()[0] for ln in lines[:10]] == ["left"] * 10 and all("right" not in ln for ln in lines[:11]), lines
