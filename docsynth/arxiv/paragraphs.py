@@ -35,7 +35,8 @@ from docsynth.arxiv.tables import author_groups, header_lines, table_element
 from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
 from docsynth.doc import Element, Line, Word, box_union
 
-CAPTION = re.compile(r"^(figure|fig\.|table|tab\.|algorithm|listing|scheme|chart)\s*(\d+|[ivxlc]+\b|[a-z]\.?\d+)", re.I)
+# a caption's label, not a sentence that starts by naming the figure ("Table 1, 2 and 3 show …", "Figure 5 shows …")
+CAPTION = re.compile(r"^(figure|fig\.|table|tab\.|algorithm|listing|scheme|chart)\s*(\d+[a-z]?|[ivxlc]+\b|[a-z]\.?\d+)(?!(?-i:[a-z]?\s*(,|[a-z]{2,})))", re.I)
 BULLET = re.compile(r"^[\u2022\u25e6\u25aa\u25ab\u2023\u2043\u2219\u25cf\u25cb\u25a0\u25a1\u2013\u2014*-]\s")
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)$")
 LABEL = re.compile(r"^(\[\w[\w+-]*\]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")  # an entry's label: [12] 3. 2) (b) iv.
@@ -119,7 +120,7 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
         return True
     if abs(a.size - b.size) > 0.12 * max(a.size, b.size) or a.bold != b.bold:
         return True
-    if CAPTION.match(b.text) or BULLET.match(b.text) or _footnote_mark(b, body):
+    if CAPTION.match(b.text) or BULLET.match(b.text) or _footnote_mark(b, body) or (first and _numbered_head(a) and not _numbered_head(b)):
         return True
     size = max(a.size, b.size)
     short_end = a.bbox[2] < a.col[2] - 4 * size and a.text.rstrip()[-1:] in ".:!?"
@@ -246,8 +247,16 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
     return "para"
 
 
+def _numbered_head(ln: TLine) -> bool:
+    """A short line in italics or bold under a section label, ending in no punctuation: IEEE's
+    "B. Overall Speedup", a subsection heading set in the body's italics (no larger, no bold)."""
+    text = ln.text.rstrip()
+    return (bool(NUMBERED.match(text)) and len(text) <= 60 and text[-1:] not in ".,;:" and ln.bbox[2] < ln.col[2] - 4 * ln.size
+            and all(w.style & (ITALIC | BOLD) for w in ln.words))  # fmt: skip
+
+
 def _heading_style(para: list[TLine], size: float, body: float, text: str) -> bool:
-    if size >= 1.15 * body:
+    if size >= 1.15 * body or (len(para) == 1 and _numbered_head(para[0])):
         return True
     if len(para) == 1 and NUMBERED.match(text) and len(text) <= 80 and text.isupper() and sum(map(str.isalpha, text)) >= 4:
         # "3. SIMULATION: RANDOM SIGNALS", "II. PURSUIT METHODS"

@@ -894,3 +894,22 @@ def test_punctuation_hanging_into_the_gutter_does_not_close_it():
     right.append(word("“5:00”,", edge + 10, 720, 8.0))  # starts 4 pt into it: 7 pt of gutter left
     lines = texts(reading_order(left + right, [], 9.0))
     assert [ln.split()[0] for ln in lines[:10]] == ["left"] * 10 and all("right" not in ln for ln in lines[:11]), lines
+
+
+def test_a_paragraph_that_starts_by_naming_a_figure_is_no_caption():
+    from docsynth.arxiv.paragraphs import CAPTION
+
+    sentences = ["Table 1, 2, and 3 shows the results", "Figure 5 shows how", "Table 1a lists the total", "TABLE II shows"]
+    captions = ["Table 2 Sample of a summary", "Figure 1a: the setup", "TABLE II", "Fig. 3. The", "Table 2 (continued)", "Figure S1."]
+    assert not any(CAPTION.match(t) for t in sentences) and all(CAPTION.match(t) for t in captions)
+
+
+def test_an_italic_numbered_subsection_head_is_a_heading_of_its_own():
+    """IEEE sets "B. Overall Speedup" in the body's italics, a little indented, and the text starts on the
+    next line: a heading, then a paragraph (not one paragraph that opens with the heading's words)."""
+    from docsynth.arxiv.words import ITALIC
+
+    head = [word(t, x, 298, 10.0, ITALIC) for t, x in (("B.", 68), ("Overall", 84), ("Speedup", 117))]
+    text = [w for r in range(4) for w in _spaced(f"the speedup achieved by the new code for all the runs {r}".split(), 54, 313 + 11 * r, 4, 9.0)]
+    elements, _ = assemble(head + text + column(54, 400, 8, "T"), {}, [], [], W, H, "para")
+    assert [(e.type, e.text[:18]) for e in elements[:2]] == [("heading", "B. Overall Speedup"), ("para", "the speedup achiev")]
