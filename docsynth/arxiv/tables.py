@@ -166,7 +166,9 @@ def _in_bands(ln: TLine, bands: list[tuple[float, float]]) -> bool:
 
 def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box]) -> list[list[TLine]]:
     """Text rows merged where no horizontal rule (across half the table's width or more) separates them,
-    in a table ruled between most of its rows."""
+    in a table ruled between most of its rows, when one of the two leaves the first column empty (a cell
+    wrapped onto the next line, a header wrapped over two); two rows with first cells of their own stay
+    rows (a group of rows between two midrules, each row whole)."""
     x0, x1 = bands[0][0], bands[-1][1]
     top, bottom = min(c.bbox[1] for c in grid[0]), max(c.bbox[3] for c in grid[-1])
     ys = sorted({round((r[1] + r[3]) / 2) for r in hrules if min(r[2], x1) - max(r[0], x0) >= 0.5 * (x1 - x0)})
@@ -177,12 +179,16 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     keys: list[int] = []
     for row in grid:
         key = bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row))
-        if keys and keys[-1] == key:
+        if keys and keys[-1] == key and not (_first_cell(row, bands) and _first_cell(out[-1], bands)):  # a wrapped row
             out[-1] = _column_cells(out[-1] + row, bands)
         else:
             out.append(row)
             keys.append(key)
     return out
+
+
+def _first_cell(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
+    return any(_band(c, bands)[0] == 0 for c in row)
 
 
 def _column_cells(lines: list[TLine], bands: list[tuple[float, float]]) -> list[TLine]:

@@ -913,3 +913,26 @@ def test_an_italic_numbered_subsection_head_is_a_heading_of_its_own():
     text = [w for r in range(4) for w in _spaced(f"the speedup achieved by the new code for all the runs {r}".split(), 54, 313 + 11 * r, 4, 9.0)]
     elements, _ = assemble(head + text + column(54, 400, 8, "T"), {}, [], [], W, H, "para")
     assert [(e.type, e.text[:18]) for e in elements[:2]] == [("heading", "B. Overall Speedup"), ("para", "the speedup achiev")]
+
+
+def test_whole_rows_between_two_rules_stay_rows():
+    """A group of rows set between two midrules, each row with its own first cell (TableFormer's 1p … 16p):
+    rows, not one row of five-line cells; a header wrapped over two lines, its first cell on one of them,
+    is one row."""
+    names = ["Base", "Base 1p", "Base 2p", "Base 4p", "Large"]
+    words, y = [], 100
+    header = [("", "Running", "Mean"), ("Tool", "time", "speed")]
+    for a, b, c in header:
+        words += ([word(a, 60, y)] if a else []) + [word(b, 200, y), word(c, 300, y)]
+        y += 12
+    rules = [((56.0, 98.0, 400.0, 98.4), "hline"), ((56.0, y - 1.5, 400.0, y - 1.1), "hline")]
+    for r, name in enumerate(names):
+        words += _spaced(name.split(), 60, y, 3) + [word(f"{60 + r}.1", 200, y), word(f"{30 + r}.5", 300, y)]
+        y += 12
+        if r in (0, 3, 4):  # midrules after the first row and after the group of three
+            rules.append(((56.0, y - 1.5, 400.0, y - 1.1), "hline"))
+    vlines = [((x, 98.0, x + 0.4, y - 1.0), "vline") for x in (56.0, 190.0, 290.0, 400.0)]
+    elements, _ = assemble(words, {}, [], rules + vlines, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.text.split("\n") == ["Tool | Running time | Mean speed", "Base | 60.1 | 30.5", "Base 1p | 61.1 | 31.5", "Base 2p | 62.1 | 32.5",
+                                      "Base 4p | 63.1 | 33.5", "Large | 64.1 | 34.5"], table.text  # fmt: skip
