@@ -134,6 +134,7 @@ def train(cfg: TrainConfig) -> dict:
                 write_metrics(run, last, cfg, echo=step % cfg.log_every == 0 or step == cfg.steps)
             if step % preset.ckpt_every == 0 or step == cfg.steps:
                 save_checkpoint(run, step, model, optimizer, loader, head, cfg, preset, vocab, d)
+        parallel.barrier(d)  # every rank done before any tears down gloo: a rank that exited first aborted another
     finally:
         stats = dict(loader.stats)
         parallel.shutdown(d)
