@@ -85,11 +85,11 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     figures = find_figures(images, paths, words, width, height, tables)
     text_words, figures = split_labels(words, figures, body, tables)
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
-    pending = [e for e in rotated_elements(rotated, granularity) if _on(e, width, height)]
-    for e in pending:  # a journal's or arXiv's stamp down the margin, large: no figure's axis title, whatever it is near
-        if min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1]) > STAMP_SIZE * body and _in_margin(e, text_words):
-            stamps.append(e)
-    pending = [e for e in pending if all(e is not s for s in stamps)]
+    pending = []
+    for e in rotated_elements(rotated, granularity):  # a journal's or arXiv's large stamp down the margin: no figure's
+        if _on(e, width, height):  # axis title, whatever it is near
+            large = min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1]) > STAMP_SIZE * body
+            (stamps if large and _in_margin(e, text_words) else pending).append(e)
     while pending:  # a figure grown by its tick labels reaches its axis title: passes until none joins
         attached = [(e, k) for e in pending if (k := _rotated_label(e, figures)) is not None]
         for e, k in attached:

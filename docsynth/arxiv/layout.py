@@ -318,17 +318,11 @@ def _table_edge(region: list, tables: list[Box], body: float) -> float | None:
             rest = [it for it in region if id(it) not in inside and ((it.bbox[1] + it.bbox[3]) / 2 < y) == top]
             if not rest or any(it.bbox[1] < y - 0.5 and it.bbox[3] > y + 0.5 for it in region):
                 continue
-            if _cells_side_by_side(rest):
+            if _side_by_side(rest, 0.0):
                 continue  # cells beyond the edge: the table's header set above its rules, or another table
             if top or min(it.bbox[1] for it in rest) >= y + 0.5 * body:
                 return y
     return None
-
-
-def _cells_side_by_side(items: list) -> bool:
-    """Whether two of the items sit side by side on one row (a row of a table's cells, not a line of text)."""
-    boxes = sorted((it.bbox for it in items), key=lambda b: b[0])
-    return any(b[0] > a[2] and _overlap(a, b) >= 0.5 for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
 def _widest_hgap(items: list) -> float | None:
@@ -454,18 +448,16 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = (), drawn: list[Box] =
             table, tables = tables, tables + 1
             if by_rule:
                 ruled.add(table)
-        if cuts and (y := _block_break(region, cuts, gutter / GUTTER)) is not None:
-            top = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 < y]
-            bottom = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 >= y]
-            stack.extend([(bottom, col, table), (top, col, table)])
-            continue
-        if cuts:
+        y = _block_break(region, cuts, gutter / GUTTER) if cuts else None  # two blocks of columns: cut between them first
+        if cuts and y is None:
             edges = [float("-inf"), *cuts, float("inf")]
             parts = [[it for it in region if lo <= (it.bbox[0] + it.bbox[2]) / 2 < hi] for lo, hi in zip(edges, edges[1:])]
             parts = [p for p in parts if p]
             stack.extend((p, box_union(it.bbox for it in p), table) for p in reversed(parts))
             continue
-        y = (_table_edge(region, drawn, gutter / GUTTER) or _widest_hgap(region)) if len(region) > 1 else None
+        if y is None and len(region) > 1:
+            y = _table_edge(region, drawn, gutter / GUTTER)
+            y = _widest_hgap(region) if y is None else y
         if y is None:
             leaves.append(Leaf(region, col, table, ruled=table in ruled))
             continue
@@ -489,13 +481,19 @@ def _trim_tables(leaves: list[Leaf], gutter: float) -> list[Leaf]:
 
 
 def _has_cells(leaf: Leaf, gutter: float) -> bool:
-    frags = [it for it in leaf.items if isinstance(it, Frag)]
+    return _side_by_side(leaf.items, gutter)
+
+
+def _side_by_side(items: list, gap: float) -> bool:
+    """Whether two text fragments sit side by side on one row, `gap` or more apart (a row of cells, not a
+    line of text)."""
+    frags = [it for it in items if isinstance(it, Frag)]
     rows: dict[int, list] = {}
     for f, r in zip(frags, assign_rows(frags)):
         rows.setdefault(r, []).append(f.bbox)
     for boxes in rows.values():
         boxes.sort()
-        if any(b[0] - a[2] >= gutter for a, b in zip(boxes, boxes[1:])):
+        if any(b[0] - a[2] >= gap for a, b in zip(boxes, boxes[1:])):
             return True
     return False
 
