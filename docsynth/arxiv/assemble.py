@@ -83,6 +83,11 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     body = body_size(words)
     tables = drawn_tables(paths, words, body) if words else []
     figures = find_figures(images, paths, words, width, height, tables)
+    outside = [w for w in words if not any(center_inside(w.bbox, f.bbox) for f in figures)]
+    if outside and body_size(outside) != body:  # the body size is the text's, not a figure's (a page shown in a figure)
+        body = body_size(outside)
+        tables = drawn_tables(paths, words, body)
+        figures = find_figures(images, paths, words, width, height, tables)
     text_words, figures = split_labels(words, figures, body, tables)
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     pending = []
@@ -107,7 +112,8 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
     body = body_size(text_words)
     rules = [b for b, k in paths if k == "vline"]
     leaves = reading_order(text_words, [b.bbox for b in blocks], GUTTER * body, height, rules, tables)
-    elements = build_elements(leaves, blocks, body, height, granularity, [b for b, k in paths if k == "hline"]) + stamps
+    hrules, shading = [b for b, k in paths if k == "hline"], [b for b, k in paths if k == "fill"]
+    elements = build_elements(leaves, blocks, body, height, granularity, hrules, shading) + stamps
     facts = {"body_size": body, "figures": len(figures), "label_words": len(words) - len(text_words)}
     return elements, facts
 

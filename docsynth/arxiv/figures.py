@@ -42,6 +42,7 @@ BAND = 0.9  # a fill this share of its cluster's width or wider is a band of sha
 FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
 BUCKET_ABOVE = 400  # with more paths than this, paths are merged per CELL-point grid cell first
 CELL = 12.0
+HEADER_GAP, HEADER_ROWS, HEADER_CELLS = 0.6, 6, 3  # a table's header above its first rule: body sizes between rows, rows, cells
 
 
 @dataclass
@@ -132,8 +133,9 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
 def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) -> list[Box]:
     """Boxes of tables told by their horizontal rules: two or more rules of one extent (ends within
     RULE_TOL points: booktabs' top, mid and bottom rules, or a grid's) with TABLE_WORDS words or more
-    between the first and the last, none of them a run of prose (rules above a running head and below a
-    page's last line have the page's prose between them). Their rules never join a figure, and their
+    between the first and the last, and no run of prose between two of them (rules above a running head
+    and below a page's last line have the page's prose between them; a rule over a caption, the table's
+    rules under it). Their rules never join a figure, and their
     words are never a figure's labels (a table a few points above a figure was read as its labels)."""
     rows: dict[tuple[int, int], list[Box]] = {}
     for b, k in paths:
@@ -141,13 +143,49 @@ def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) 
             rows.setdefault((round(b[0] / RULE_TOL), round(b[2] / RULE_TOL)), []).append(b)
     out = []
     for rules in rows.values():
-        if len(rules) < 2:
-            continue
-        box = (min(r[0] for r in rules), min(r[1] for r in rules), max(r[2] for r in rules), max(r[3] for r in rules))
-        inside = [w for w in words if center_inside(w.bbox, box)]
-        if len(inside) >= TABLE_WORDS and not any(_prose(fragments(inside), body)):
-            out.append(box)
+        rules.sort(key=lambda r: r[1])
+        run = rules[:1]
+        for r in rules[1:] + [None]:  # a run of rules with no prose between them (a caption above the first is none of it)
+            if r is not None:
+                gap = (min(run[-1][0], r[0]), run[-1][1], max(run[-1][2], r[2]), r[3])
+                between = [w for w in words if center_inside(w.bbox, gap)]
+                if not any(_prose(fragments(between), body)) and not _crossed(gap, words):
+                    run.append(r)
+                    continue
+            box = box_union(run)
+            if len(run) >= 2 and len([w for w in words if center_inside(w.bbox, box)]) >= TABLE_WORDS:
+                out.append(_header_above(box, words, body))
+            run = [r]
     return out
+
+
+def _crossed(box: Box, words: list[PWord]) -> bool:
+    """Whether a word between two rules runs out over their ends: text across the rules' ends (the rules
+    under two tables' column heads, drawn a column at a time, with prose between them), no table's."""
+    ends = (box[0] - 1, box[2] + 1)
+    return any(box[1] < (w.bbox[1] + w.bbox[3]) / 2 < box[3] and any(w.bbox[0] < x < w.bbox[2] for x in ends) for w in words)
+
+
+def _header_above(box: Box, words: list[PWord], body: float) -> Box:
+    """A drawn table's box grown up over a header set above its first rule (PeerJ sets the header on a
+    shaded bar above the rules): the rows of text right above the rule, each within HEADER_GAP body sizes
+    of the one under it and inside the rules' extent, up to the highest of them that is a row of
+    HEADER_CELLS cells or more (fragments: runs of words under FRAG_GAP apart). A caption or prose above
+    the rule has no such row."""
+    reach = box[1] - HEADER_ROWS * 2 * body
+    above = [w for w in words if w.bbox[0] >= box[0] - 1 and w.bbox[2] <= box[2] + 1 and reach < w.bbox[3] <= box[1] + 1]
+    frags = fragments(above)
+    rows: dict[int, list[Box]] = {}
+    for f, r in zip(frags, assign_rows(frags)):
+        rows.setdefault(r, []).append(f.bbox)
+    edge, top = box[1], None
+    for cells in sorted(rows.values(), key=lambda bs: -max(b[3] for b in bs))[:HEADER_ROWS]:
+        if edge - max(b[3] for b in cells) > HEADER_GAP * body:
+            break
+        edge = min(b[1] for b in cells)
+        if len(cells) >= HEADER_CELLS:
+            top = edge
+    return box if top is None else (box[0], top, box[2], box[3])
 
 
 def _bucket(items: list[tuple[Box, str]]) -> tuple[list[Box], list[list[str]]]:

@@ -44,14 +44,18 @@ NARROW_SIDE = 12.0  # body sizes: a side narrower than this is no text column (l
 CELL_FILL = 0.5  # median row width / side width below this: a side of short cells, not running text
 MARGIN, MARGIN_ROWS = 0.1, 2  # running heads and feet: in this fraction of the page height at top or bottom, this many rows
 HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot is short
+FOLIO_GAP = 0.6  # body sizes: a page number alone at the foot needs only this much clear space
 NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
 TABLE_SHARE = 0.8  # share of a region's items inside a rule-bounded table for its gaps to be the table's
 FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side a column of the page
 RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
 SPACE_RATIO = 2.0  # a one-row gap narrower than this many of the row's other word spaces is a word space
+CAPTION_REACH = 5.0  # body sizes: a table cut off from columns takes the gap this far out from its edge (its caption)
 BLOCK_GAP = 1.5  # body sizes: a gap across all columns this tall may end a block of balanced columns
 BALANCED = 1.2  # body sizes: columns that end (and the next block's that start) this close are balanced
 SMALLER = 0.92  # a block of columns set at most this share of the size above it is a new block (references)
+ALIGN_TOL = 2.0  # points: cells of one column start, end or centre this close
+CELL_ROWS = 0.6  # share of a side's rows split into cells: with the other side's the same, one table's column groups
 TEXT_COLUMN, PROSE_FILL = 20.0, 0.8  # body sizes, fill: a side this wide with rows this full is a column of prose
 JUSTIFIED_FILL, STRETCHED_SPACE = 0.85, 4.0  # a row this full of its column, its gaps under this many font sizes: one line
 
@@ -227,9 +231,11 @@ def _inner(it) -> tuple[float, float]:
 def _tabular(left: list, right: list, body: float) -> bool:
     """Whether the two sides of a would-be gutter are one table, table of contents or numbered listing
     rather than two text columns: the text of the side with fewer fragments is level, row by row, with
-    the other side's, and one side is narrower than any text column (line or section numbers) or is made
+    the other side's, and one side is narrower than any text column (line or section numbers), or is made
     of short cells beside something other than a column of prose (figure labels beside a column line up
-    by chance). Two columns of prose line up too, on a baseline grid, but both are wide and full."""
+    by chance), or both sides are rows of cells (a wide table's column groups, each row's cells a gutter
+    apart). Two columns of prose line up too, on a baseline grid, but both are wide and full, and their
+    rows are single lines."""
     lf = [it for it in left if isinstance(it, Frag)]
     rf = [it for it in right if isinstance(it, Frag)]
     if len(lf) < 2 or len(rf) < 2:
@@ -240,6 +246,8 @@ def _tabular(left: list, right: list, body: float) -> bool:
     extents = [box_union(f.bbox for f in side) for side in (lf, rf)]
     widths = [e[2] - e[0] for e in extents]
     if min(widths) < NARROW_SIDE * body:
+        return True
+    if all(_cell_rows(side, GUTTER * body) >= CELL_ROWS and _stacked(side) >= CELL_ROWS for side in (lf, rf)):
         return True
     fills = [_row_fill(_rows(side), e) for side, e in zip((lf, rf), extents)]
     cells, other = (0, 1) if fills[0] <= fills[1] else (1, 0)
@@ -263,6 +271,27 @@ def _aligned(rows: list[Box], others: list[Box]) -> float:
         hi = bisect_right(tops, r[3])
         n += any(_overlap(r, o) >= 0.5 for o in others[max(0, hi - 8) : hi])
     return n / len(rows)
+
+
+def _cell_rows(frags: list, gap: float) -> float:
+    """Share of a side's rows that hold two fragments `gap` or more apart: rows of cells (a line of
+    prose is one fragment; an equation and its number are a row or two of a column)."""
+    rows: dict[int, list[Box]] = {}
+    for f, r in zip(frags, assign_rows(frags)):
+        rows.setdefault(r, []).append(f.bbox)
+    split = sum(any(b[0] - a[2] >= gap for a, b in zip(bs, bs[1:])) for bs in (sorted(v) for v in rows.values()))
+    return split / len(rows)
+
+
+def _stacked(frags: list) -> float:
+    """Share of fragments set under or over another row's fragment: left, right or centre within
+    ALIGN_TOL points (a table's cells stand in columns; a justified line's stretched word spaces fall
+    anywhere)."""
+    rows = assign_rows(frags)
+    keys = [(f.bbox[0], f.bbox[2], (f.bbox[0] + f.bbox[2]) / 2) for f in frags]
+    n = sum(any(r != rows[j] and any(abs(a - b) <= ALIGN_TOL for a, b in zip(k, keys[j])) for j in range(len(frags)))
+            for k, r in zip(keys, rows))  # fmt: skip
+    return n / len(frags)
 
 
 def _row_fill(rows: list[Box], extent: Box) -> float:
@@ -308,7 +337,7 @@ def _table_edge(region: list, tables: list[Box], body: float) -> float | None:
     it: the table's rows are cut off together, so its own region is read as a table (cut at its widest
     gap first, a small table's rows came apart one by one). Only where the table stands alone across the
     region (nothing beside it: no column is cut through), nothing straddles the edge, the region beyond
-    the edge holds no row of cells (PeerJ sets a table's header above its first rule), and below the bottom
+    the edge is not mostly rows of cells (a header set above the rules, another table), and below the bottom
     edge the next text starts half a body size down or more (a last row under the last rule stays)."""
     for t in tables:
         inside = {id(it) for it in region if center_inside(it.bbox, t, pad=1.0)}
@@ -318,11 +347,41 @@ def _table_edge(region: list, tables: list[Box], body: float) -> float | None:
             rest = [it for it in region if id(it) not in inside and ((it.bbox[1] + it.bbox[3]) / 2 < y) == top]
             if not rest or any(it.bbox[1] < y - 0.5 and it.bbox[3] > y + 0.5 for it in region):
                 continue
-            if _side_by_side(rest, 0.0):
-                continue  # cells beyond the edge: the table's header set above its rules, or another table
+            frags = [it for it in rest if isinstance(it, Frag)]
+            if frags and _cell_rows(frags, 0.0) >= CELL_ROWS:
+                continue  # rows of cells beyond the edge: the table's header set above its rules, or another table
             if top or min(it.bbox[1] for it in rest) >= y + 0.5 * body:
                 return y
     return None
+
+
+def _across_table(region: list, cuts: list[float], tables: list[Box], body: float) -> float | None:
+    """y of a clear gap at a drawn table's edge where a column cut would run through the table (its text
+    on both sides of the cut: a table set across the columns above or below it, whose rows span the
+    gutter), so the table is cut off whole first: the widest gap within CAPTION_REACH body sizes of the
+    edge, on its outer side (the caption above or below the table goes with it, not with a column);
+    None where no cut runs through a table or no gap is clear there."""
+    for t in tables:
+        inside = [(it.bbox[0] + it.bbox[2]) / 2 for it in region if center_inside(it.bbox, t, pad=1.0)]
+        if len(inside) < 2 or not any(min(inside) < x < max(inside) for x in cuts):
+            continue
+        for lo, hi in ((t[1] - CAPTION_REACH * body, t[1] + 0.5), (t[3] - 0.5, t[3] + CAPTION_REACH * body)):
+            gaps = [g for g in _clear_gaps(region) if lo <= (g[0] + g[1]) / 2 <= hi]
+            if gaps:
+                g0, g1 = max(gaps, key=lambda g: g[1] - g[0])
+                return (g0 + g1) / 2
+    return None
+
+
+def _clear_gaps(items: list) -> list[tuple[float, float]]:
+    """The y intervals between a region's top and bottom that no item covers."""
+    spans = sorted((it.bbox[1], it.bbox[3]) for it in items)
+    out, bottom = [], spans[0][1]
+    for y0, y1 in spans[1:]:
+        if y0 > bottom:
+            out.append((bottom, y0))
+        bottom = max(bottom, y1)
+    return out
 
 
 def _widest_hgap(items: list) -> float | None:
@@ -352,6 +411,8 @@ def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] 
         by_rule |= ruled
         if _figure_side(left, body) or _figure_side(right, body):  # a table holds no figure: columns
             keep.append(x)
+        elif _table_beside(left, right, tables):  # a drawn table's edge, text beside it: a column's edge
+            keep.append(x)
         elif _inside_table(left + right, x, tables):  # between the rules of a drawn table: its columns
             continue
         elif not ruled and not _tabular(left, right, body):
@@ -368,6 +429,16 @@ def _figure_side(side: list, body: float) -> bool:
     x0, x1 = min(it.bbox[0] for it in side), max(it.bbox[2] for it in side)
     return any(isinstance(it, BlockItem) and it.bbox[2] - it.bbox[0] >= 0.5 * (x1 - x0) and it.bbox[3] - it.bbox[1] >= FIGURE_ROWS * body
                for it in side)  # fmt: skip
+
+
+def _table_beside(left: list, right: list, tables: list[Box]) -> bool:
+    """Whether one side of a cut lies wholly inside a drawn table and the other wholly outside it: the
+    table's edge, with a column of text beside it (whose lines line up with the table's rows by chance)."""
+    for t in tables:
+        ins = [[center_inside(it.bbox, t, pad=1.0) for it in side] for side in (left, right)]
+        if left and right and any(all(a) and not any(b) for a, b in (ins, ins[::-1])):
+            return True
+    return False
 
 
 def _inside_table(items: list, x: float, tables: list[Box]) -> bool:
@@ -413,21 +484,26 @@ def _justified_gutters(region: list, body: float) -> list[float]:
 
 
 def _word_space(region: list, x: float) -> bool:
-    """Whether the gap at `x` is only a stretched word space: it separates words in a single row of the
-    region (a justified line alone in its band), and that row's other word spaces are nearly as wide.
-    A gutter, or a gap between table cells seen in two rows or more, is left to the column tests."""
+    """Whether the gap at `x` is only stretched word spaces: in each row of the region it separates, the
+    row's other word spaces are nearly as wide (a justified line alone in its band), and where it
+    separates two rows or more, their fragments do not stand in columns (justified lines whose stretched
+    spaces happen to line up; a table's cells and two columns' lines stack at their edges). A gutter, or
+    a gap between table cells, is left to the column tests."""
     frags = [it for it in region if isinstance(it, Frag)]
     rows: dict[int, list[Frag]] = {}
     for f, r in zip(frags, assign_rows(frags)):
         rows.setdefault(r, []).append(f)
     bounded = [fs for fs in rows.values() if any(f.bbox[2] <= x for f in fs) and any(f.bbox[0] >= x for f in fs)]
-    if len(bounded) != 1:
+    if not bounded or (len(bounded) > 1 and _stacked([f for fs in bounded for f in fs]) >= CELL_ROWS):
         return False
-    words = sorted((w for f in bounded[0] for w in f.words), key=lambda w: w.bbox[0])
-    gaps = [(b.bbox[0] - a.bbox[2], a.bbox[2] <= x <= b.bbox[0]) for a, b in zip(words, words[1:])]
-    cut = max((g for g, at in gaps if at), default=0.0)
-    spaces = sorted(g for g, at in gaps if not at)
-    return bool(spaces) and cut < SPACE_RATIO * max(spaces[len(spaces) // 2], 0.0)
+    for fs in bounded:
+        words = sorted((w for f in fs for w in f.words), key=lambda w: w.bbox[0])
+        gaps = [(b.bbox[0] - a.bbox[2], a.bbox[2] <= x <= b.bbox[0]) for a, b in zip(words, words[1:])]
+        cut = max((g for g, at in gaps if at), default=0.0)
+        spaces = sorted(g for g, at in gaps if not at)
+        if not spaces or cut >= SPACE_RATIO * max(spaces[len(spaces) // 2], 0.0):
+            return False
+    return True
 
 
 def xy_cut(items: list, gutter: float, rules: list[Box] = (), drawn: list[Box] = ()) -> list[Leaf]:
@@ -449,6 +525,7 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = (), drawn: list[Box] =
             if by_rule:
                 ruled.add(table)
         y = _block_break(region, cuts, gutter / GUTTER) if cuts else None  # two blocks of columns: cut between them first
+        y = _across_table(region, cuts, drawn, gutter / GUTTER) if cuts and y is None else y  # columns above a table across them: cut it off
         if cuts and y is None:
             edges = [float("-inf"), *cuts, float("inf")]
             parts = [[it for it in region if lo <= (it.bbox[0] + it.bbox[2]) / 2 < hi] for lo, hi in zip(edges, edges[1:])]
@@ -464,20 +541,26 @@ def xy_cut(items: list, gutter: float, rules: list[Box] = (), drawn: list[Box] =
         top = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 < y]
         bottom = [it for it in region if (it.bbox[1] + it.bbox[3]) / 2 >= y]
         stack.extend([(bottom, col, table), (top, col, table)])
-    return _trim_tables(leaves, gutter)
+    return _trim_tables(leaves, gutter, drawn)
 
 
-def _trim_tables(leaves: list[Leaf], gutter: float) -> list[Leaf]:
+def _trim_tables(leaves: list[Leaf], gutter: float, drawn: list[Box] = ()) -> list[Leaf]:
     """A table runs from its first to its last leaf with cells side by side (a row holding two fragments
-    a gutter apart); leaves of its region before or after those (a paragraph above it) are text again."""
+    a gutter apart), or inside the rules of a drawn table (a cell's last line alone under the last row);
+    leaves of its region before or after those (a paragraph above it) are text again."""
     spans: dict[int, list[int]] = {}
     for i, leaf in enumerate(leaves):
-        if leaf.table is not None and _has_cells(leaf, gutter):
+        if leaf.table is not None and (_has_cells(leaf, gutter) or _within(leaf, drawn)):
             spans.setdefault(leaf.table, []).append(i)
     for i, leaf in enumerate(leaves):
         if leaf.table is not None and not (leaf.table in spans and spans[leaf.table][0] <= i <= spans[leaf.table][-1]):
             leaf.table = None
     return leaves
+
+
+def _within(leaf: Leaf, drawn: list[Box]) -> bool:
+    """Whether all of a leaf lies inside one drawn table."""
+    return any(all(center_inside(it.bbox, t, pad=1.0) for it in leaf.items) for t in drawn)
 
 
 def _has_cells(leaf: Leaf, gutter: float) -> bool:
@@ -488,16 +571,10 @@ def _side_by_side(items: list, gap: float) -> bool:
     """Whether two text fragments sit side by side on one row, `gap` or more apart (a row of cells, not a
     line of text)."""
     frags = [it for it in items if isinstance(it, Frag)]
-    rows: dict[int, list] = {}
-    for f, r in zip(frags, assign_rows(frags)):
-        rows.setdefault(r, []).append(f.bbox)
-    for boxes in rows.values():
-        boxes.sort()
-        if any(b[0] - a[2] >= gap for a, b in zip(boxes, boxes[1:])):
-            return True
-    return False
+    return bool(frags) and _cell_rows(frags, gap) > 0
 
 
+_FOLIO = re.compile(r"\d{1,5}|[ivxlc]{1,6}", re.IGNORECASE)  # a page number
 _LEADER = re.compile(r"(?:[.·]\s+){3,}[.·]")  # leader dots, spaced as TeX and word processors set them
 
 
@@ -577,22 +654,26 @@ def margins(items: list, height: float, body: float) -> tuple[list, list, list]:
     head = _edge_band(sorted(items, key=lambda it: it.bbox[1]), lambda y: y <= MARGIN * height, body, down=True)
     if head and (not _plain(head, body) or len(set(assign_rows(head))) > MARGIN_ROWS):
         head = []
-    foot = _edge_band(sorted(items, key=lambda it: -it.bbox[3]), lambda y: y >= (1 - MARGIN) * height, body, down=False)
+    up = sorted(items, key=lambda it: -it.bbox[3])
+    foot = _edge_band(up, lambda y: y >= (1 - MARGIN) * height, body, down=False)
     if foot and (not _plain(foot, body) or len(set(assign_rows(foot))) > 1 or sum(len(f.words) for f in foot) > FOOT_WORDS):
         foot = []
+    if not foot:  # a page number alone may sit closer to the text (ACL's proceedings)
+        foot = _edge_band(up, lambda y: y >= (1 - MARGIN) * height, body, down=False, gap=FOLIO_GAP)
+        foot = foot if len(foot) == 1 and isinstance(foot[0], Frag) and _FOLIO.fullmatch(" ".join(w.text for w in foot[0].words)) else []
     taken = {id(it) for it in head + foot}
     if len(taken) == len(items):
         return [], items, []
     return head, [it for it in items if id(it) not in taken], foot
 
 
-def _edge_band(ordered: list, in_zone, body: float, down: bool) -> list:
-    """The items before the first gap of HEAD_GAP body sizes met walking from the page's edge inwards
+def _edge_band(ordered: list, in_zone, body: float, down: bool, gap: float = HEAD_GAP) -> list:
+    """The items before the first gap of `gap` body sizes met walking from the page's edge inwards
     (`ordered` from the edge), if that gap starts inside the zone; else none."""
     reach = ordered[0].bbox[3] if down else ordered[0].bbox[1]
     for n, it in enumerate(ordered[1:], 1):
-        gap = it.bbox[1] - reach if down else reach - it.bbox[3]
-        if gap >= HEAD_GAP * body:
+        clear = it.bbox[1] - reach if down else reach - it.bbox[3]
+        if clear >= gap * body:
             return ordered[:n] if in_zone(reach) else []
         reach = max(reach, it.bbox[3]) if down else min(reach, it.bbox[1])
         if not in_zone(reach):

@@ -35,6 +35,7 @@ from docsynth.tables import spell_table
 NUMBERING = re.compile(r"[\[(]?(\d+|[ivxlc]+|[A-Z])([.\-]\d+)*[.\])]?", re.IGNORECASE)
 MIN_ROWS, MIN_COLS = 2, 2  # rows with at least MIN_COLS cells
 MAX_MATH = 0.25  # share of math glyphs above which a grid is a display formula
+STRIPES, EDGE_IN = 2, 1.5  # fills across a table: its rows striped; points inside a fill: no edge
 HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most this far above it
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -164,27 +165,48 @@ def _in_bands(ln: TLine, bands: list[tuple[float, float]]) -> bool:
     return all(any(x0 - 2 <= (w.bbox[0] + w.bbox[2]) / 2 <= x1 + 2 for x0, x1 in bands) for w in ln.words)
 
 
-def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box]) -> list[list[TLine]]:
+def _stripes(grid: list[list[TLine]], bands: list[tuple[float, float]], shading: list[Box]) -> list[Box]:
+    """The edges of a striped table's shading, as rules: where STRIPES fills or more, each across half the
+    table's width or more, lie inside it; else none. An edge inside another fill (a band painted in two
+    overlapping pieces) parts nothing."""
+    x0, x1 = bands[0][0], bands[-1][1]
+    top, bottom = min(c.bbox[1] for c in grid[0]), max(c.bbox[3] for c in grid[-1])
+    fills = [b for b in shading if min(b[2], x1) - max(b[0], x0) >= 0.5 * (x1 - x0) and top - 1 <= (b[1] + b[3]) / 2 <= bottom + 1]
+    if len(fills) < STRIPES:
+        return []
+    edges = [(b[0], y, b[2], y) for b in fills for y in (b[1], b[3])]
+    return [e for e in edges if not any(f[1] + EDGE_IN < e[1] < f[3] - EDGE_IN for f in fills)]
+
+
+def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box],
+                        every: bool = False) -> list[list[TLine]]:  # fmt: skip
     """Text rows merged where no horizontal rule (across half the table's width or more) separates them,
-    in a table ruled between most of its rows, when one of the two leaves the first column empty (a cell
-    wrapped onto the next line, a header wrapped over two); two rows with first cells of their own stay
-    rows (a group of rows between two midrules, each row whole)."""
+    in a table ruled between most of its rows (or `every` table: a striped one), when one of the two
+    leaves the first column empty (a cell wrapped onto the next line, a header wrapped over two); two rows
+    with first cells of their own stay rows (a group of rows between two midrules, each row whole), and so
+    does a row of labels across columns (a header's group labels over the column heads)."""
     x0, x1 = bands[0][0], bands[-1][1]
     top, bottom = min(c.bbox[1] for c in grid[0]), max(c.bbox[3] for c in grid[-1])
     ys = sorted({round((r[1] + r[3]) / 2) for r in hrules if min(r[2], x1) - max(r[0], x0) >= 0.5 * (x1 - x0)})
     inner = [y for y in ys if top < y < bottom]
-    if len(inner) < 0.5 * (len(grid) - 1):
+    if not every and len(inner) < 0.5 * (len(grid) - 1):
         return grid  # rules under the header and at the ends only (booktabs): every text row is a row
     out: list[list[TLine]] = []
     keys: list[int] = []
     for row in grid:
         key = bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row))
-        if keys and keys[-1] == key and not (_first_cell(row, bands) and _first_cell(out[-1], bands)):  # a wrapped row
+        wrapped = not (_first_cell(row, bands) and _first_cell(out[-1], bands)) if keys else False
+        if wrapped and keys[-1] == key and not _spanning(row, bands) and not _spanning(out[-1], bands):
             out[-1] = _column_cells(out[-1] + row, bands)
         else:
             out.append(row)
             keys.append(key)
     return out
+
+
+def _spanning(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
+    """Whether a row holds a label across columns (a header's group label): a row of its own."""
+    return any(_band(c, bands)[1] > 1 for c in row)
 
 
 def _first_cell(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
@@ -202,15 +224,21 @@ def _column_cells(lines: list[TLine], bands: list[tuple[float, float]]) -> list[
     return [TLine(ws, box_union(w.bbox for w in ws), ref.leaf, ref.col, -1) for _, ws in sorted(per.items())]
 
 
-def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list[Box] | None = None) -> Element | None:
+def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list[Box] | None = None,
+                  shading: list[Box] = ()) -> Element | None:  # fmt: skip
     """One `table` element from a table region's cell lines (the first `head` of them header lines
     from above the region), or None (not a table). With `hrules` (a ruled table's horizontal rules),
-    text rows between the same two rules are one row: a cell wrapped over lines is one cell."""
+    text rows between the same two rules are one row: a cell wrapped over lines is one cell. So are the
+    text rows on one band of a table's shading (`shading`: the page's fills; zebra stripes shade a
+    table's rows in turn, and the rows between two stripes are one row as well)."""
     found = table_grid(lines[head:], ruled=hrules is not None)
     if found is None:
         return None
     grid, bands, spans = found
-    if hrules:
+    stripes = _stripes(grid, bands, shading)
+    if stripes:
+        grid = _rows_between_rules(grid, bands, stripes, every=True)
+    elif hrules:
         grid = _rows_between_rules(grid, bands, hrules)
     if head:  # the region's own rows level with those header lines (a header cell wrapped lower) are header too
         header, bottom = list(lines[:head]), max(ln.bbox[3] for ln in lines[:head])

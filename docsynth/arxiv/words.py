@@ -27,8 +27,8 @@ SCRIPT_SIZE, SCRIPT_SHIFT = 0.1, 0.2  # a glyph this much smaller or larger than
 
 BOLD, ITALIC, MATH, MONO = 1, 2, 4, 8
 _SUBSET = re.compile(r"^[A-Z]{6}\+")
-_BOLD = re.compile(r"bold|black|heavy|demi|cmbx|cmb\d|-bx\b", re.I)
-_ITALIC = re.compile(r"italic|oblique|cmti|cmsl|-it\b|slant", re.I)
+_BOLD = re.compile(r"bold|black|heavy|demi|-medi|medium|cmbx|cmb\d|-bx\b", re.I)  # URW Nimbus "Medi": Times Bold as TeX sets it
+_ITALIC = re.compile(r"italic|oblique|cmti|cmsl|-it\b|slant|(?-i:Ital)\b", re.I)  # URW Nimbus "ReguItal", "MediItal"
 _MATH = re.compile(r"cmmi|cmsy|cmex|msam|msbm|math|symbol|stix|eufm|rsfs|mtsy|mtmi|txsy|pxsy|esint|wasy|lasy", re.I)
 _MONO = re.compile(r"mono|courier|cmtt|consol|code", re.I)
 MATH_CHARS = re.compile(  # Greek, operators, arrows, math alphanumerics and the ASCII operators

@@ -936,3 +936,130 @@ def test_whole_rows_between_two_rules_stay_rows():
     (table,) = [e for e in elements if e.type == "table"]
     assert table.text.split("\n") == ["Tool | Running time | Mean speed", "Base | 60.1 | 30.5", "Base 1p | 61.1 | 31.5", "Base 2p | 62.1 | 32.5",
                                       "Base 4p | 63.1 | 33.5", "Large | 64.1 | 34.5"], table.text  # fmt: skip
+
+
+def _grid(cols, y, rows, size=8.0, pitch=11):
+    """Rows of cells: `cols` is [(x, texts per row)], one cell a column a row."""
+    return [w for r in range(rows) for x, cells in cols for w in _spaced(cells[r].split(), x, y + pitch * r, 2, size)]
+
+
+def test_a_wide_table_whose_column_groups_are_both_rows_of_cells_is_one_table():
+    """Two groups of two columns 60 pt apart under heads that span each group, with no rule between them
+    (PeerJ's "original | alternative" halves, each as wide and full as a column of prose): both sides of
+    the gap are rows of cells standing in columns, so the gap is the table's, and each printed row is one
+    row of five cells. Two justified lines whose stretched spaces (wider than a gutter) happen to line up
+    are neither a table nor two columns: they stay one paragraph's lines."""
+    group = lambda x, tag: [(x, [f"Yes ({tag}PoNM{r})" for r in range(8)]), (x + 115, [f"Matched {r}/9" for r in range(8)])]  # noqa: E731
+    heads = _spaced("Original masked alignment here".split(), 120, 88, 4) + _spaced("Alternative alignment for sites".split(), 360, 88, 4)
+    rows = _grid([(60, [f"G{r}" for r in range(8)])] + group(120, "HPG") + group(360, "HP"), 100, 8, 10.0)
+    text = [w for r in range(6) for w in _spaced([f"T{r}w{k}" for k in range(20)], 60, 400 + 12 * r, 4)]  # across the page
+    elements, _ = assemble(heads + rows + text, {}, [], [], W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.attrs["cols"] == 5, table.text
+    assert "G3 | Yes (HPGPoNM3) | Matched 3/9 | Yes (HPPoNM3) | Matched 3/9" in table.text.split("\n"), table.text
+    spans = [[(60, 100), (112, 160), (172, 200), (212, 260), (272, 300)], [(60, 120), (132, 195), (215, 240), (252, 300)]]
+    justified = [PWord(f"r{r}w{k}", (x0, 423 + 13 * r, x1, 434 + 13 * r), 10.0, "Serif", 0) for r, row in enumerate(spans)
+                 for k, (x0, x1) in enumerate(row)]  # fmt: skip
+    elements, _ = assemble(justified, {}, [], [], W, H, "para")
+    assert [ln.text for e in elements for ln in e.lines] == ["r0w0 r0w1 r0w2 r0w3 r0w4", "r1w0 r1w1 r1w2 r1w3"]
+
+
+def test_a_striped_table_reads_a_stripe_as_one_row_and_its_header_above_the_rules_is_its_own():
+    """Zebra stripes part a table's rows as rules do: the lines on one band are one row (a cell wrapped over
+    four lines is one cell), and so are the lines between two bands. The header, set above the first rule
+    (its last column's head wrapped over three lines), is the table's first row, not paragraphs beside it."""
+    head = _grid([(60, ["Model"]), (140, ["Tree"]), (220, ["Parameter"]), (320, ["Positively"])], 80, 1)
+    head += _grid([(140, ["type"]), (220, ["estimates"]), (320, ["selected"])], 91, 1)
+    head += _grid([(320, ["sites in 8x45"])], 102, 1)
+    body, fills, y = [], [], 120
+    for r, params in enumerate((["w = 0.61"], ["p0 = 0.35", "p1 = 0.64", "w0 = 0.08", "w1 = 1.00"], ["p0 = 0.37", "p1 = 0.62"], ["q = 9.3", "w = 1.0"])):
+        body += _grid([(60, [f"m{r}"]), (140, ["Sample"]), (220, params[:1])], y, 1)
+        body += [w for k, p in enumerate(params[1:], 1) for w in _spaced(p.split(), 220, y + 11 * k, 2, 8.0)]
+        if r == 2:
+            body += _spaced(["Alignment", "(28"], 320, y, 2, 8.0) + _spaced(["NEB", "sites)"], 320, y + 11, 2, 8.0)
+        height = 11 * len(params) + 4
+        if r % 2 == 1:
+            fills.append(((56, y - 3, 420, y - 3 + height), "fill"))
+        y += height
+    rules = [((56, 116, 420, 116.5), "hline"), ((56, y, 420, y + 0.5), "hline")]
+    text = column(60, 400, 6, "T")
+    elements, _ = assemble(head + body + text, {}, [], rules + fills, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    rows = table.text.split("\n")
+    assert rows[0] == "Model | Tree type | Parameter estimates | Positively selected sites in 8x45", rows
+    assert rows[2] == "m1 | Sample | p0 = 0.35 p1 = 0.64 w0 = 0.08 w1 = 1.00 | ", rows
+    assert rows[3] == "m2 | Sample | p0 = 0.37 p1 = 0.62 | Alignment (28 NEB sites)", rows
+    assert len(rows) == 5 and rows[4] == "m3 | Sample | q = 9.3 w = 1.0 | ", rows
+    assert [e.type for e in elements if not e.text.startswith("T")] == ["table"]
+    elements, _ = assemble(head + body + text, {}, [], rules, W, H, "para")  # no stripes: a printed line a row
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.attrs["rows"] > 5
+
+
+def test_rules_over_a_caption_or_drawn_a_column_at_a_time_over_prose_tell_no_table():
+    """A rule over a caption shares the table's rules' extent: the caption between them is prose, so the
+    table starts at its own first rule. Rules drawn a column at a time under two tables' heads line up in
+    narrow strips whose text runs out over their ends: those strips are no tables."""
+    from docsynth.arxiv.figures import drawn_tables
+
+    caption = _spaced("Table 1 Overview of the five phases of the software package".split(), 190, 92, 3, 9.0)
+    rules = [((184, 85, 578, 85.5), "hline"), ((184, 122, 578, 122.5), "hline"), ((184, 190, 578, 190.5), "hline")]
+    cells = _grid([(193, [f"{r}" for r in range(6)]), (240, [f"Phase{r}" for r in range(6)]), (360, [f"in{r}" for r in range(6)])], 126, 6)
+    assert drawn_tables(rules, caption + cells, 10.0) == [(184, 122, 578, 190.5)]
+    strips = [((x, y, x + 39, y + 0.5), "hline") for x in (117, 156, 195) for y in (142, 546)]
+    prose = [w for r in range(30) for w in _spaced("data on soil characteristics have been obtained from reports".split(), 47, 200 + 11 * r, 3)]
+    assert drawn_tables(strips, prose, 10.0) == []
+
+
+def test_a_table_beside_a_column_is_read_after_the_column_and_a_table_across_columns_whole():
+    """A table heads the right column, its rows level with the left column's lines: its narrow first column
+    is no line numbering of the left column but the table's own. A table set across both columns under
+    them, its rows spanning the gutter, is cut off whole, its caption with it."""
+    left = [w for r in range(10) for w in _spaced(f"left column line {r} of running prose".split(), 60, 100 + 11 * r, 4)]
+    table = _grid([(320, [f"Set{r}" for r in range(6)]), (420, [f"{100 + r}" for r in range(6)]), (480, [f"{r}" for r in range(6)])], 100, 6, 10.0)
+    rules = [((316, 96, 520, 96.5), "hline"), ((316, 164, 520, 164.5), "hline")]
+    under = [w for r in range(4) for w in _spaced(f"right column line {r} of prose".split(), 320, 180 + 11 * r, 4)]
+    elements, _ = assemble(left + table + under, {}, [], rules, W, H, "para")
+    text = " ".join(e.text for e in elements)
+    assert text.index("line 9") < text.index("Set0") < text.index("Set5") < text.index("right column line 0"), text
+    cols = column(60, 100, 20, "L") + column(320, 100, 20, "R")
+    caption = _spaced("Table 3 Coefficient of efficiency".split(), 60, 352, 3, 9.0)  # 14 pt under the columns, 7 over the table
+    wide = _grid([(60, [f"Site{r}" for r in range(6)])] + [(150 + 55 * k, [f"0.{k}{r}" for r in range(6)]) for k in range(7)], 368, 6)
+    rules = [((56, 364, 540, 364.5), "hline"), ((56, 436, 540, 436.5), "hline")]
+    elements, _ = assemble(cols + caption + wide, {}, [], rules, W, H, "para")
+    tables = [e for e in elements if e.type == "table"]
+    assert len(tables) == 1 and tables[0].attrs["cols"] == 8, [(e.type, e.text[:30]) for e in elements]
+    types = [e.type for e in elements]
+    assert types[-2:] == ["caption", "table"], types
+
+
+def test_a_page_number_close_under_the_columns_is_a_foot_and_leaves_the_columns_whole():
+    """ACL's page number sits less than a body size under the columns, across the gutter: it is the page's
+    foot, not a line that closes the gutter and cuts the page into bands."""
+    cols = [w for r in range(30) for x in (60, 320) for w in _spaced(f"c{x} row{r} of the running text".split(), x, 400 + 12 * r, 4)]
+    folio = [word("1652", 290, 400 + 12 * 30 + 4)]  # 6 pt under the last line's foot
+    elements, _ = assemble(cols + folio, {}, [], [], W, H, "para")
+    text = " ".join(e.text for e in elements)
+    assert text.index("c60 row29") < text.index("c320 row0") and text.rstrip().endswith("1652"), text
+    assert elements[-1].type == "footer"
+
+
+def test_the_body_size_is_the_texts_not_that_of_a_page_shown_in_a_figure():
+    """A figure showing another paper's page holds more small text than the page has body text: the body
+    size is still the text's, so the small text is the figure's labels and the text keeps its headings."""
+    shown = [w for r in range(60) for w in _spaced("crowdsourcing provides a scalable way to".split(), 230, 90 + 6 * r, 2, 5.5)]
+    image = (82.0, 74.0, 511.0, 460.0)
+    text = [w for r in range(6) for w in _spaced(f"line {r} of the text under the figure".split(), 71, 500 + 12 * r, 4)]
+    head = [w for w in _spaced("3.2 Interfacing with models".split(), 71, 480, 4, 12.0)]
+    elements, _ = assemble(shown + text + head, {}, [image], [], W, H, "para")
+    assert [e.type for e in elements] == ["figure", "heading", "para"], [(e.type, e.text[:30]) for e in elements]
+
+
+@pytest.mark.parametrize("name, bits", [("ABCDEF+CMBX10", BOLD), ("XYZABC+NimbusRomNo9L-Medi", BOLD),  # TeX's Times Bold (URW)
+                                        ("NimbusRomNo9L-MediItal", BOLD | ITALIC), ("NimbusRomNo9L-Regu", 0),
+                                        ("NimbusRomNo9L-ReguItal", ITALIC), ("Times-BoldItalic", BOLD | ITALIC), ("CMR10", 0),
+                                        ("Roboto-Medium", BOLD), ("Digital-7", 0)])  # fmt: skip
+def test_font_names_give_style_bits(name, bits):
+    from docsynth.arxiv.words import MATH, MONO, font_style
+
+    assert font_style(name)[1] & ~(MATH | MONO) == bits
