@@ -15,10 +15,13 @@ page both backends write (in-process `Extract`, as `docsynth arxiv` reads a page
                  poppler's glyph row or cell run against our stream line or cell)
   BoW F1         the page's words as a multiset against poppler's words (micro; NFKC-folded)
   order tau      pdfTeX pages only: Kendall tau between our line order (figure labels left out:
-                 they have no reading order) and the position of each line's words in the content stream (`pdftotext -raw -bbox`, pdfTeX typesets in
+                 they have no reading order; so are our running heads and feet: a publisher stamps
+                 them onto the typeset page, ACL's proceedings line and page number first in the
+                 stream, so the stream holds no reading order for them) and the position of each line's words in the content stream (`pdftotext -raw -bbox`, pdfTeX typesets in
                  reading order); `perfect` is the share of those pages with no pair out of order
-  prose in fig   poppler lines of body height with >= 5 words (2+ letters) whose centre lies in one of our
-                 figure boxes (prose swallowed as figure labels)
+  prose in fig   poppler lines of body height (the median height of the lines outside our figures) with
+                 >= 5 words (2+ letters) whose centre lies in one of our figure boxes (prose swallowed
+                 as figure labels)
   gutter         our lines that span a column gutter (found from poppler's lines) and hold poppler
                  lines from both columns (text glued across the gutter)
   entries whole  numbered entries set with a hanging indent (a bibliography's [12] or a list's 3., found
@@ -257,7 +260,9 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = (), cent
     split_p, split_r = split_rows([b for _, b in ours], [b for _, b in ref_lines], m.pairs)
     a, b = tokens(" ".join(t for t, _ in ours)), tokens(" ".join(t for t, _ in ref_lines))
     common = sum((a & b).values())
-    heights = sorted(r[1][3] - r[1][1] for r in ref_lines) or [0.0]
+    # body height from the lines outside our figures (a figure showing a page of small text outnumbers the body)
+    outside = [r for r in ref_lines if not any(centre_in(r[1], f) for f in figures)] or ref_lines
+    heights = sorted(r[1][3] - r[1][1] for r in outside) or [0.0]
     body = heights[len(heights) // 2]
     prose = [r for r in ref_lines if len(_PROSE_WORD.findall(r[0])) >= 5 and abs((r[1][3] - r[1][1]) - body) <= 0.15 * body]
     swallowed = sum(1 for _, box in prose if any(centre_in(box, f) for f in figures))
@@ -277,13 +282,14 @@ def score_page(page, ref_lines, raw, pdftex: bool, marks: list[tuple] = (), cent
            "entries": entries, "entries_whole": whole,
            "pred_prose": len(ours_p), "ref_prose": len(ref_p), "matched_prose": len(mp.pairs),
            "bow_ref": sum(b.values()), "bow_common": common, "swallowed": swallowed, "gutter": gutter}  # fmt: skip
-    if pdftex:  # the labels inside a figure have no reading order: left out
-        flow = [(ln.text, tuple(ln.bbox)) for e in page.elements if e.type not in ("figure", "image") for ln in e.lines]
+    if pdftex:  # the labels inside a figure have no reading order; page furniture is stamped out of it: left out
+        flow = [(ln.text, tuple(ln.bbox)) for e in page.elements if e.type not in FURNITURE for ln in e.lines]
         tau, disc = kendall_tau(order_positions(flow, raw))
         res.update(tau=tau, discordant=disc)
     return res
 
 
+FURNITURE = ("figure", "image", "header", "footer")  # no place in the reading order that tau judges
 _ENTRY = re.compile(r"^(\[\d{1,3}\]|\d{1,3}\.)\s+\S")  # a numbered entry's label: [12] or 12.
 
 

@@ -333,7 +333,7 @@ def build_elements(leaves: list[Leaf], blocks: list[Element], body: float, heigh
         text: tuple[list, list] = ([], [])  # paragraphs and types since the last table: a display split over
         for (table, lines), head in zip(groups, heads):  # two regions of the XY-cut is still one formula
             ruled = table is not None and leaves[lines[-1].leaf].ruled
-            element = table_element(lines, to_line, _font, head, list(hrules) if ruled else None, shading) if table is not None else None
+            element = table_element(lines, to_line, _font, head, hrules, ruled, shading) if table is not None else None
             authors = author_groups(lines) if table is not None and element is None else None
             if element is not None:
                 out.extend(_emit(*text, body, granularity))

@@ -185,10 +185,7 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     leaves the first column empty (a cell wrapped onto the next line, a header wrapped over two); two rows
     with first cells of their own stay rows (a group of rows between two midrules, each row whole), and so
     does a row of labels across columns (a header's group labels over the column heads)."""
-    x0, x1 = bands[0][0], bands[-1][1]
-    top, bottom = min(c.bbox[1] for c in grid[0]), max(c.bbox[3] for c in grid[-1])
-    ys = sorted({round((r[1] + r[3]) / 2) for r in hrules if min(r[2], x1) - max(r[0], x0) >= 0.5 * (x1 - x0)})
-    inner = [y for y in ys if top < y < bottom]
+    ys, inner = _rule_ys(grid, bands, hrules)
     if not every and len(inner) < 0.5 * (len(grid) - 1):
         return grid  # rules under the header and at the ends only (booktabs): every text row is a row
     out: list[list[TLine]] = []
@@ -202,6 +199,22 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
             out.append(row)
             keys.append(key)
     return out
+
+
+def _rule_ys(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box]) -> tuple[list[int], list[int]]:
+    """The y of every rule across half the table's width or more, and of those inside its text."""
+    x0, x1 = bands[0][0], bands[-1][1]
+    top, bottom = min(c.bbox[1] for c in grid[0]), max(c.bbox[3] for c in grid[-1])
+    ys = sorted({round((r[1] + r[3]) / 2) for r in hrules if min(r[2], x1) - max(r[0], x0) >= 0.5 * (x1 - x0)})
+    return ys, [y for y in ys if top < y < bottom]
+
+
+def _header_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box]) -> list[list[TLine]]:
+    """A table's header wrapped over text rows above the rule under it (booktabs' midrule: the first rule
+    inside the table) is one row, as rows between two rules are: a head cell over three lines is one cell."""
+    _, inner = _rule_ys(grid, bands, hrules)
+    k = sum(1 for row in grid if inner and sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row) < inner[0])
+    return _rows_between_rules(grid[:k], bands, hrules, every=True) + grid[k:] if k >= 2 else grid
 
 
 def _spanning(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
@@ -224,22 +237,25 @@ def _column_cells(lines: list[TLine], bands: list[tuple[float, float]]) -> list[
     return [TLine(ws, box_union(w.bbox for w in ws), ref.leaf, ref.col, -1) for _, ws in sorted(per.items())]
 
 
-def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list[Box] | None = None,
+def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list[Box] = (), ruled: bool = False,
                   shading: list[Box] = ()) -> Element | None:  # fmt: skip
     """One `table` element from a table region's cell lines (the first `head` of them header lines
-    from above the region), or None (not a table). With `hrules` (a ruled table's horizontal rules),
-    text rows between the same two rules are one row: a cell wrapped over lines is one cell. So are the
-    text rows on one band of a table's shading (`shading`: the page's fills; zebra stripes shade a
-    table's rows in turn, and the rows between two stripes are one row as well)."""
-    found = table_grid(lines[head:], ruled=hrules is not None)
+    from above the region), or None (not a table). `hrules`: the page's horizontal rules; in a `ruled`
+    table (rules between its columns), text rows between the same two rules are one row: a cell wrapped
+    over lines is one cell. So are the text rows on one band of a table's shading (`shading`: the page's
+    fills; zebra stripes shade a table's rows in turn, and the rows between two stripes are one row as
+    well), and a header wrapped over the rows above the rule under it."""
+    found = table_grid(lines[head:], ruled=ruled)
     if found is None:
         return None
     grid, bands, spans = found
     stripes = _stripes(grid, bands, shading)
     if stripes:
         grid = _rows_between_rules(grid, bands, stripes, every=True)
-    elif hrules:
+    elif ruled and hrules:
         grid = _rows_between_rules(grid, bands, hrules)
+    elif hrules and not head:
+        grid = _header_rows(grid, bands, hrules)
     if head:  # the region's own rows level with those header lines (a header cell wrapped lower) are header too
         header, bottom = list(lines[:head]), max(ln.bbox[3] for ln in lines[:head])
         while grid and min(c.bbox[1] for c in grid[0]) < bottom:

@@ -1063,3 +1063,20 @@ def test_font_names_give_style_bits(name, bits):
     from docsynth.arxiv.words import MATH, MONO, font_style
 
     assert font_style(name)[1] & ~(MATH | MONO) == bits
+
+
+def test_a_header_wrapped_above_the_midrule_is_one_row_and_the_rows_under_it_stay_rows():
+    """Booktabs: the column heads wrapped over three lines between the top rule and the midrule are one
+    header row (a head over three lines is one cell). Under the midrule every text row is a row, those that
+    leave the first column empty too (a group's later rows)."""
+    rules = [((60, 96, 500, 96.5), "hline"), ((60, 134, 500, 134.5), "hline"), ((60, 200, 500, 200.5), "hline")]
+    head = _grid([(200, ["References to"]), (300, ["Linked to"]), (400, ["Academic"])], 100, 1, 9.0)
+    head += _grid([(62, ["Corpus"]), (200, ["tables / figures"]), (300, ["graph"]), (400, ["disciplines"])], 111, 1, 9.0)
+    head += _grid([(200, ["equations"])], 122, 1, 9.0)
+    rows = _grid([(62, ["S2ORC", "", "PubMed"]), (200, ["yes", "no", "yes"]), (300, ["full", "part", "none"]), (400, ["multi", "physics", "bio"])],
+                 140, 3, 9.0)  # fmt: skip
+    text = column(60, 300, 6, "T")
+    elements, _ = assemble(head + rows + text, {}, [], rules, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.text.split("\n") == ["Corpus | References to tables / figures equations | Linked to graph | Academic disciplines",
+                                      "S2ORC | yes | full | multi", " | no | part | physics", "PubMed | yes | none | bio"]  # fmt: skip

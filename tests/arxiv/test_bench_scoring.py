@@ -75,3 +75,22 @@ def test_entries_whole_counts_hanging_entries_not_numbered_headings(bench):
     assert bench.entries_whole(split, ref) == (2, 1)
     glued = page(("[1] A. Author … [2] C. Author …", (50, 120, 282, 157)))
     assert bench.entries_whole(glued, ref) == (2, 0)
+
+
+def test_page_furniture_has_no_reading_order_and_a_figure_of_small_text_sets_no_body_height(bench):
+    """A stamped page number comes first in the stream and last in our order: it is left out of tau. A
+    figure showing a page of small text holds more lines than the body: the body height that tells
+    swallowed prose is still the text's, so the figure's own lines are not prose swallowed."""
+    from types import SimpleNamespace
+
+    body = [(f"body line {k} of the running text here", (60, 400 + 12 * k, 290, 410 + 12 * k)) for k in range(6)]
+    small = [(f"small line {k} of a shown page here", (100, 100 + 6 * k, 250, 105 + 6 * k)) for k in range(12)]
+    folio = ("1652", (288, 760, 310, 770))
+    line = lambda t, b: SimpleNamespace(text=t, bbox=b)  # noqa: E731
+    page = SimpleNamespace(width=612.0, height=792.0, elements=[
+        SimpleNamespace(type="figure", bbox=(90, 95, 260, 180), lines=[line(*s) for s in small], text=""),
+        SimpleNamespace(type="para", bbox=(60, 400, 290, 470), lines=[line(*b) for b in body], text=""),
+        SimpleNamespace(type="footer", bbox=folio[1], lines=[line(*folio)], text="1652")])  # fmt: skip
+    raw = [folio] + [(w, b) for t, b in body for w in t.split()]
+    res = bench.score_page(page, small + body + [folio], raw, pdftex=True)
+    assert res["swallowed"] == 0 and res["tau"] == 1.0, res
