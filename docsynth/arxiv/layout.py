@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -288,10 +288,15 @@ def _stacked(frags: list) -> float:
     ALIGN_TOL points (a table's cells stand in columns; a justified line's stretched word spaces fall
     anywhere)."""
     rows = assign_rows(frags)
-    keys = [(f.bbox[0], f.bbox[2], (f.bbox[0] + f.bbox[2]) / 2) for f in frags]
-    n = sum(any(r != rows[j] and any(abs(a - b) <= ALIGN_TOL for a, b in zip(k, keys[j])) for j in range(len(frags)))
-            for k, r in zip(keys, rows))  # fmt: skip
-    return n / len(frags)
+    found = [False] * len(frags)
+    for edge in (lambda b: b[0], lambda b: b[2], lambda b: (b[0] + b[2]) / 2):  # left, right, centre
+        order = sorted(range(len(frags)), key=lambda i: edge(frags[i].bbox))
+        values = [edge(frags[i].bbox) for i in order]
+        for k, i in enumerate(order):
+            if not found[i]:  # another row's fragment among those within ALIGN_TOL
+                lo, hi = bisect_left(values, values[k] - ALIGN_TOL), bisect_right(values, values[k] + ALIGN_TOL)
+                found[i] = any(rows[order[m]] != rows[i] for m in range(lo, hi))
+    return sum(found) / len(frags)
 
 
 def _row_fill(rows: list[Box], extent: Box) -> float:
@@ -385,15 +390,12 @@ def _clear_gaps(items: list) -> list[tuple[float, float]]:
 
 
 def _widest_hgap(items: list) -> float | None:
-    """y of the middle of the widest horizontal gap (at least MIN_HGAP), or None."""
-    items = sorted(items, key=lambda it: it.bbox[1])
-    best, best_y, bottom = MIN_HGAP, None, items[0].bbox[3]
-    for it in items[1:]:
-        gap = it.bbox[1] - bottom
-        if gap >= best and (best_y is None or gap > best):
-            best, best_y = gap, (bottom + it.bbox[1]) / 2
-        bottom = max(bottom, it.bbox[3])
-    return best_y
+    """y of the middle of the widest horizontal gap (at least MIN_HGAP; the highest of equals), or None."""
+    gaps = [g for g in _clear_gaps(items) if g[1] - g[0] >= MIN_HGAP]
+    if not gaps:
+        return None
+    g0, g1 = max(gaps, key=lambda g: g[1] - g[0])
+    return (g0 + g1) / 2
 
 
 def _column_cuts(region: list, cuts: list[float], body: float, rules: list[Box] = (),
