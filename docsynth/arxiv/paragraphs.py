@@ -120,6 +120,8 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
         return True
     if abs(a.size - b.size) > 0.12 * max(a.size, b.size) or a.bold != b.bold:
         return True
+    if first and _wrapped_head(a, b, body):
+        return False  # a numbered heading's title wrapped onto a second line, under its first word
     if CAPTION.match(b.text) or BULLET.match(b.text) or _footnote_mark(b, body) or (first and _numbered_head(a) and not _numbered_head(b)):
         return True
     size = max(a.size, b.size)
@@ -135,6 +137,15 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
     if indented and (first and hanging or LABEL.match(a.text)) and _hangs(a, b):  # an entry's first
         return False  # line, then its indented rest
     return indented or short_end
+
+
+def _wrapped_head(a: TLine, b: TLine, body: float) -> bool:
+    """Whether `b` carries on the numbered heading `a` ("3.1 Representing and manipulating" over
+    "visually-rich documents"): set as the heading is (bold, or larger than the body), starting under the
+    title's first word (a first paragraph starts at the column's edge, and in another weight), ending in no
+    full stop."""
+    return (_numbered_head(a) and len(a.words) > 1 and (a.bold or a.size >= 1.15 * body) and not _numbered_head(b)
+            and abs(b.bbox[0] - a.words[1].bbox[0]) <= 0.3 * b.size and b.text.rstrip()[-1:] not in ".:")  # fmt: skip
 
 
 def _continues(prev: list[TLine], para: list[TLine], body: float) -> bool:

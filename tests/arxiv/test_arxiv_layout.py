@@ -1080,3 +1080,16 @@ def test_a_header_wrapped_above_the_midrule_is_one_row_and_the_rows_under_it_sta
     (table,) = [e for e in elements if e.type == "table"]
     assert table.text.split("\n") == ["Corpus | References to tables / figures equations | Linked to graph | Academic disciplines",
                                       "S2ORC | yes | full | multi", " | no | part | physics", "PubMed | yes | none | bio"]  # fmt: skip
+
+
+def test_a_numbered_heading_wrapped_under_its_title_is_one_heading():
+    """ "3.1 Representing and manipulating" over "visually-rich documents with magelib", bold, the second
+    line under the title's first word: one heading, and the paragraph under it (at the column's edge, not
+    bold) is a paragraph."""
+    first = _spaced(["3.1"], 71, 545, 8, 11.0) + _spaced("Representing and manipulating".split(), 95, 545, 3, 11.0)
+    second = _spaced("visually-rich documents with magelib".split(), 95, 558, 3, 11.0)
+    head = [PWord(w.text, w.bbox, w.size, w.font, BOLD) for w in first + second]
+    text = [w for r in range(5) for w in _spaced(f"line {r} of the section's first paragraph runs to the column's edge".split(), 71, 576 + 12 * r, 4)]
+    elements, _ = assemble(head + text, {}, [], [], W, H, "para")
+    assert [(e.type, e.text[:22]) for e in elements] == [("heading", "3.1 Representing and m"), ("para", "line 0 of the section'")]
+    assert elements[0].text == "3.1 Representing and manipulating visually-rich documents with magelib"
