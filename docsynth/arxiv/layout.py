@@ -576,7 +576,7 @@ def _side_by_side(items: list, gap: float) -> bool:
     return bool(frags) and _cell_rows(frags, gap) > 0
 
 
-_FOLIO = re.compile(r"\d{1,5}|[ivxlc]{1,6}", re.IGNORECASE)  # a page number
+FOLIO = re.compile(r"\d{1,5}|[ivxlc]{1,6}", re.IGNORECASE)  # a page number
 _LEADER = re.compile(r"(?:[.·]\s+){3,}[.·]")  # leader dots, spaced as TeX and word processors set them
 
 
@@ -662,7 +662,7 @@ def margins(items: list, height: float, body: float) -> tuple[list, list, list]:
         foot = []
     if not foot:  # a page number alone may sit closer to the text (ACL's proceedings)
         foot = _edge_band(up, lambda y: y >= (1 - MARGIN) * height, body, down=False, gap=FOLIO_GAP)
-        foot = foot if len(foot) == 1 and isinstance(foot[0], Frag) and _FOLIO.fullmatch(" ".join(w.text for w in foot[0].words)) else []
+        foot = foot if len(foot) == 1 and isinstance(foot[0], Frag) and FOLIO.fullmatch(" ".join(w.text for w in foot[0].words)) else []
     taken = {id(it) for it in head + foot}
     if len(taken) == len(items):
         return [], items, []

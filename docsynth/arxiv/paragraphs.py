@@ -30,7 +30,7 @@ import re
 from collections import Counter
 
 from docsynth.arxiv.geometry import Box
-from docsynth.arxiv.layout import Leaf, TLine, justified_rows
+from docsynth.arxiv.layout import FOLIO, Leaf, TLine, justified_rows
 from docsynth.arxiv.tables import author_groups, header_lines, table_element
 from docsynth.arxiv.words import BOLD, ITALIC, PWord, expand_ligatures
 from docsynth.doc import Element, Line, Word, box_union
@@ -244,7 +244,8 @@ def classify(para: list[TLine], body: float, height: float, is_math: bool, below
     if len(para) >= 2 and _hangs(para[0], para[1]) and not SUBCAPTION.match(text) and not _heading_style(para, size, body, text):
         return "list"  # an entry set with a hanging indent: an author-year reference, a numbered item
     broken = text[-1:] in HYPHENS and text[-2:-1].isalpha()  # a word broken at the line's end: the text goes on
-    if len(para) <= 2 and size <= 1.05 * body and not broken:
+    folio = len(para) == 1 and bool(FOLIO.fullmatch(text.strip()))  # a page number: larger than a page of references' body
+    if (len(para) <= 2 and size <= 1.05 * body and not broken) or folio:
         if box[3] <= MARGIN_ZONE * height and gap_below >= HEADER_GAP * body:  # set off from the text below it
             return "header"
         if box[1] >= (1 - MARGIN_ZONE) * height and gap_above >= HEADER_GAP * body:  # set off from the text above it

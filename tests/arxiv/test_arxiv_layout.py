@@ -1093,3 +1093,13 @@ def test_a_numbered_heading_wrapped_under_its_title_is_one_heading():
     elements, _ = assemble(head + text, {}, [], [], W, H, "para")
     assert [(e.type, e.text[:22]) for e in elements] == [("heading", "3.1 Representing and m"), ("para", "line 0 of the section'")]
     assert elements[0].text == "3.1 Representing and manipulating visually-rich documents with magelib"
+
+
+def test_a_page_number_is_a_foot_or_head_though_larger_than_a_page_of_references():
+    """On a page of references set at 9 pt, the page number keeps the paper's 11 pt: it is still the
+    page's foot (or head), not a heading or a paragraph."""
+    refs = [w for r in range(40) for x in (60, 320) for w in _spaced(f"Author{r} and Other. {2000 + r}. A title here.".split(), x, 100 + 15 * r, 3, 9.0)]
+    for folio, y, kind in (("4978", 720, "footer"), ("1139", 60, "header")):
+        elements, _ = assemble(refs + [word(folio, 290, y, 11.0)], {}, [], [], W, H, "para")
+        (e,) = [e for e in elements if e.text == folio]
+        assert e.type == kind, (folio, e.type)
