@@ -26,6 +26,7 @@ two rows today (body rows are not merged).
 from __future__ import annotations
 
 import re
+import statistics
 from bisect import bisect_right
 
 from docsynth.arxiv.geometry import Box
@@ -35,6 +36,7 @@ from docsynth.tables import spell_table
 NUMBERING = re.compile(r"[\[(]?(\d+|[ivxlc]+|[A-Z])([.\-]\d+)*[.\])]?", re.IGNORECASE)
 MIN_ROWS, MIN_COLS = 2, 2  # rows with at least MIN_COLS cells
 MAX_MATH = 0.25  # share of math glyphs above which a grid is a display formula
+TIGHT, LOOSE = 0.15, 0.6  # a row's height: text rows this close touch (a wrapped cell), this far apart are rows
 STRIPES, EDGE_IN = 2, 1.5  # fills across a table: its rows striped; points inside a fill: no edge
 HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most this far above it
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)")
@@ -217,6 +219,31 @@ def _header_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], hrul
     return _rows_between_rules(grid[:k], bands, hrules, every=True) + grid[k:] if k >= 2 else grid
 
 
+def _wrapped_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], spans: set[int]) -> list[list[TLine]]:
+    """Text rows of one table row, with no rule between rows to tell them: where the gaps between text
+    rows fall in two kinds, touching (under TIGHT of a row's height: a cell's wrapped lines) and wide
+    (LOOSE or more: the space between rows), with no gap between, a text row that touches the one above
+    and holds fewer cells than the row it joins starts no row (a cell wrapped onto it). Whole rows
+    grouped by wider space (`\\addlinespace`) fill every cell and stay rows. A label centred on two rows
+    (`spans`) measures no gap."""
+    if len(grid) < 3:
+        return grid
+    height = statistics.median(c.bbox[3] - c.bbox[1] for row in grid for c in row)
+    own = [[c for c in row if id(c) not in spans] or row for row in grid]
+    gaps = [min(c.bbox[1] for c in b) - max(c.bbox[3] for c in a) for a, b in zip(own, own[1:])]
+    tight = [g <= TIGHT * height for g in gaps]
+    if sum(tight) < 1 or sum(g >= LOOSE * height for g in gaps) < 2 or any(not t and g < LOOSE * height for t, g in zip(tight, gaps)):
+        return grid
+    out, first = [grid[0]], [len(grid[0])]
+    for row, t in zip(grid[1:], tight):
+        if t and len(row) < first[-1]:
+            out[-1] = out[-1] + row
+        else:
+            out.append(row)
+            first.append(len(row))
+    return [_column_cells(row, bands) if len(row) > n else row for row, n in zip(out, first)]
+
+
 def _spanning(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
     """Whether a row holds a label across columns (a header's group label): a row of its own."""
     return any(_band(c, bands)[1] > 1 for c in row)
@@ -256,6 +283,7 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
         grid = _rows_between_rules(grid, bands, hrules)
     elif hrules and not head:
         grid = _header_rows(grid, bands, hrules)
+    grid = _wrapped_rows(grid, bands, spans) if not stripes and not ruled else grid
     if head:  # the region's own rows level with those header lines (a header cell wrapped lower) are header too
         header, bottom = list(lines[:head]), max(ln.bbox[3] for ln in lines[:head])
         while grid and min(c.bbox[1] for c in grid[0]) < bottom:

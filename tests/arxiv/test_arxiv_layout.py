@@ -1103,3 +1103,27 @@ def test_a_page_number_is_a_foot_or_head_though_larger_than_a_page_of_references
         elements, _ = assemble(refs + [word(folio, 290, y, 11.0)], {}, [], [], W, H, "para")
         (e,) = [e for e in elements if e.text == folio]
         assert e.type == kind, (folio, e.type)
+
+
+def test_cells_wrapped_in_touching_lines_are_one_row_where_rows_stand_apart():
+    """No rule between rows: the lines of a wrapped cell touch, rows stand 10 pt apart. The touching lines
+    that fill fewer cells are the row's wrapped cells. Whole rows grouped by wider space keep every row."""
+    rows = [(["Barrier", "Description", "Readers"], []),
+            (["Unfamiliar", "Encountering technical jargon", "T1-3"], ["terminology", "from medicine"]),
+            (["Dense text", "Facing sections of dense", "T1-8"], ["", "text and jargon"]),
+            (["Trust", "Judging the findings", "T4"], [])]  # fmt: skip
+    words, y = [], 100
+    for first, more in rows:
+        words += _grid([(62, [first[0]]), (150, [first[1]]), (330, [first[2]])], y, 1, 9.0)
+        if more:
+            words += _grid([(x, [t]) for x, t in zip((62, 150), more) if t], y + 9, 1, 9.0)
+        y += 9 * (1 + bool(more)) + 10
+    elements, _ = assemble(words + column(60, 300, 6, "T"), {}, [], [], W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.text.split("\n") == ["Barrier | Description | Readers", "Unfamiliar terminology | Encountering technical jargon from medicine | T1-3",
+                                      "Dense text | Facing sections of dense text and jargon | T1-8", "Trust | Judging the findings | T4"]  # fmt: skip
+    groups = [w for g in range(3) for r in range(3) for w in _grid([(62, [f"Model{g}{r}"]), (150, [f"{50 + r}.{g}"]), (330, [f"{60 + r}.{g}"])],
+                                                                     100 + 40 * g + 9 * r, 1, 9.0)]  # fmt: skip
+    elements, _ = assemble(groups + column(60, 300, 6, "T"), {}, [], [], W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.attrs["rows"] == 9, table.text
