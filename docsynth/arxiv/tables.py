@@ -19,8 +19,10 @@ fragment). Here they become a grid:
 
 The element's text spells the grid row-major as `docsynth.tables` says (one spelling for both
 sources); `attrs` hold `rows`, `cols` and `cells` (`row`, `col`, `rowspan`, `colspan`, `bbox` in
-points, `text`). A body cell that wraps over two lines is
-two rows today (body rows are not merged).
+points, `text`). Text rows become one row where a cell wraps over lines: between the same two rules
+of a table ruled between most rows, on one band of a striped table, above the rule under a header, or
+where rows stand apart and a wrapped cell's lines touch; a cell that wraps in a table with none of these
+signs is a row a line.
 """
 
 from __future__ import annotations
