@@ -141,11 +141,14 @@ def _breaks(a: TLine, b: TLine, body: float, gap_limit: float, math: tuple[bool,
 
 def _wrapped_head(a: TLine, b: TLine, body: float) -> bool:
     """Whether `b` carries on the numbered heading `a` ("3.1 Representing and manipulating" over
-    "visually-rich documents"): set as the heading is (bold, or larger than the body), starting under the
-    title's first word (a first paragraph starts at the column's edge, and in another weight), ending in no
-    full stop."""
-    return (_numbered_head(a) and len(a.words) > 1 and (a.bold or a.size >= 1.15 * body) and not _numbered_head(b)
-            and abs(b.bbox[0] - a.words[1].bbox[0]) <= 0.3 * b.size and b.text.rstrip()[-1:] not in ".:")  # fmt: skip
+    "visually-rich documents"): `a` set as a heading is (bold or italic, or larger than the body) and
+    ending in no punctuation, `b` starting under the title's first word (a first paragraph starts at the
+    column's edge, and in another weight) and ending in no full stop."""
+    text = a.text.rstrip()
+    styled = all(w.style & (ITALIC | BOLD) for w in a.words) or a.size >= 1.15 * body
+    return (bool(NUMBERED.match(text)) and len(a.words) > 1 and len(text) <= 80 and text[-1:] not in ".,;:" and styled
+            and not NUMBERED.match(b.text) and abs(b.bbox[0] - a.words[1].bbox[0]) <= 0.3 * b.size
+            and b.text.rstrip()[-1:] not in ".:")  # fmt: skip
 
 
 def _continues(prev: list[TLine], para: list[TLine], body: float) -> bool:
@@ -273,7 +276,8 @@ def _heading_style(para: list[TLine], size: float, body: float, text: str) -> bo
     if len(para) == 1 and NUMBERED.match(text) and len(text) <= 80 and text.isupper() and sum(map(str.isalpha, text)) >= 4:
         # "3. SIMULATION: RANDOM SIGNALS", "II. PURSUIT METHODS"
         return True
-    return all(ln.bold for ln in para) and len(para) <= 2 and (bool(NUMBERED.match(text)) or len(text) <= 80)
+    # bold and short; a bold word in lower case is an algorithm's keyword ("repeat", "end"), no heading
+    return all(ln.bold for ln in para) and len(para) <= 2 and (bool(NUMBERED.match(text)) or len(text) <= 80) and not text[:1].islower()
 
 
 def _font(words: list[PWord]) -> dict:

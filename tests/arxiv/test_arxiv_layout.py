@@ -1093,6 +1093,14 @@ def test_a_numbered_heading_wrapped_under_its_title_is_one_heading():
     elements, _ = assemble(head + text, {}, [], [], W, H, "para")
     assert [(e.type, e.text[:22]) for e in elements] == [("heading", "3.1 Representing and m"), ("para", "line 0 of the section'")]
     assert elements[0].text == "3.1 Representing and manipulating visually-rich documents with magelib"
+    long = [PWord(w.text, w.bbox, w.size, w.font, BOLD) for w in _spaced(["3"], 71, 545, 8, 11.0) + _spaced(  # fills the column
+        "The LONGEVAL guide for faithful long-form summary".split(), 95, 545, 3, 11.0) + _spaced("evaluation".split(), 95, 558, 3, 11.0)]  # fmt: skip
+    assert max(w.bbox[2] for w in long if w.bbox[1] == 545) > max(w.bbox[2] for w in text) - 4 * 11.0  # the first line fills the column
+    elements, _ = assemble(long + text, {}, [], [], W, H, "para")
+    assert [(e.type, e.text) for e in elements][0] == ("heading", "3 The LONGEVAL guide for faithful long-form summary evaluation")
+    keyword = [PWord("repeat", (62, 469, 89, 479), 10.0, "Serif", BOLD)]  # an algorithm's keyword in bold: no heading
+    elements, _ = assemble(keyword + text, {}, [], [], W, H, "para")
+    assert elements[0].type == "para"
 
 
 def test_a_page_number_is_a_foot_or_head_though_larger_than_a_page_of_references():
