@@ -7,7 +7,7 @@ import re
 
 from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, drawn_tables, find_figures, in_figure, split_labels
 from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, mat_inv
-from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, assign_rows, body_size, fragments, reading_order
+from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, body_size, fragments, level_rows, reading_order
 from docsynth.arxiv.paragraphs import build_elements, text_element
 from docsynth.arxiv.words import TO_FRAME, PWord
 from docsynth.doc import Element, Line, Word, box_union
@@ -25,10 +25,7 @@ def rotated_elements(rotated: dict[int, list[PWord]], granularity: str) -> list[
         if not words:
             continue
         inv = mat_inv(TO_FRAME[angle])
-        rows: dict[int, list[PWord]] = {}
-        for w, r in zip(words, assign_rows(words)):
-            rows.setdefault(r, []).append(w)
-        for ws in sorted(rows.values(), key=lambda ws: min(w.bbox[1] for w in ws)):
+        for ws in level_rows(words):
             ws.sort(key=lambda w: w.bbox[0])
             for run in _runs(ws):  # two axis titles level with each other are two lines
                 shown = [PWord(w.text, apply_box(inv, w.bbox), w.size, w.font, w.style, w.math_chars) for w in run]

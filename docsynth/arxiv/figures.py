@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from docsynth.arxiv.geometry import Box, area, center_inside, clip
-from docsynth.arxiv.layout import assign_rows, body_size, fragments
+from docsynth.arxiv.layout import assign_rows, body_size, fragments, level_rows
 from docsynth.arxiv.words import PWord
 from docsynth.doc import box_union
 
@@ -174,12 +174,9 @@ def _header_above(box: Box, words: list[PWord], body: float) -> Box:
     the rule has no such row."""
     reach = box[1] - HEADER_ROWS * 2 * body
     above = [w for w in words if w.bbox[0] >= box[0] - 1 and w.bbox[2] <= box[2] + 1 and reach < w.bbox[3] <= box[1] + 1]
-    frags = fragments(above)
-    rows: dict[int, list[Box]] = {}
-    for f, r in zip(frags, assign_rows(frags)):
-        rows.setdefault(r, []).append(f.bbox)
+    rows = [[f.bbox for f in row] for row in level_rows(fragments(above))]
     edge, top = box[1], None
-    for cells in sorted(rows.values(), key=lambda bs: -max(b[3] for b in bs))[:HEADER_ROWS]:
+    for cells in sorted(rows, key=lambda bs: -max(b[3] for b in bs))[:HEADER_ROWS]:
         if edge - max(b[3] for b in cells) > HEADER_GAP * body:
             break
         edge = min(b[1] for b in cells)

@@ -158,6 +158,15 @@ def assign_rows(boxes: list) -> list[int]:
     return [remap.setdefault(r, len(remap)) for r in rows]
 
 
+def level_rows(items: list) -> list[list]:
+    """`items` (words, fragments, lines or boxes) grouped into rows by `assign_rows`, top to bottom; each
+    row's items in their given order."""
+    rows: dict[int, list] = {}
+    for it, r in zip(items, assign_rows(items)):
+        rows.setdefault(r, []).append(it)
+    return sorted(rows.values(), key=lambda row: min((it.bbox if hasattr(it, "bbox") else it)[1] for it in row))
+
+
 def fragments(words: list[PWord]) -> list[Frag]:
     """Chains of words, left to right, each within FRAG_GAP font sizes of the last and overlapping it
     vertically by half: local, so a line never borrows its band from the other column. Open chains
@@ -257,10 +266,7 @@ def _tabular(left: list, right: list, body: float) -> bool:
 
 def _rows(frags: list) -> list[Box]:
     """The boxes of a side's text rows (fragments level with each other), top to bottom."""
-    rows: dict[int, list] = {}
-    for f, r in zip(frags, assign_rows(frags)):
-        rows.setdefault(r, []).append(f.bbox)
-    return sorted((box_union(bs) for bs in rows.values()), key=lambda b: b[1])
+    return [box_union(f.bbox for f in row) for row in level_rows(frags)]
 
 
 def _aligned(rows: list[Box], others: list[Box]) -> float:
@@ -276,11 +282,8 @@ def _aligned(rows: list[Box], others: list[Box]) -> float:
 def _cell_rows(frags: list, gap: float) -> float:
     """Share of a side's rows that hold two fragments `gap` or more apart: rows of cells (a line of
     prose is one fragment; an equation and its number are a row or two of a column)."""
-    rows: dict[int, list[Box]] = {}
-    for f, r in zip(frags, assign_rows(frags)):
-        rows.setdefault(r, []).append(f.bbox)
-    split = sum(any(b[0] - a[2] >= gap for a, b in zip(bs, bs[1:])) for bs in (sorted(v) for v in rows.values()))
-    return split / len(rows)
+    rows = [sorted(f.bbox for f in row) for row in level_rows(frags)]
+    return sum(any(b[0] - a[2] >= gap for a, b in zip(bs, bs[1:])) for bs in rows) / len(rows)
 
 
 def _stacked(frags: list) -> float:
@@ -366,12 +369,14 @@ def _across_table(region: list, cuts: list[float], tables: list[Box], body: floa
     gutter), so the table is cut off whole first: the widest gap within CAPTION_REACH body sizes of the
     edge, on its outer side (the caption above or below the table goes with it, not with a column);
     None where no cut runs through a table or no gap is clear there."""
+    clear = None
     for t in tables:
         inside = [(it.bbox[0] + it.bbox[2]) / 2 for it in region if center_inside(it.bbox, t, pad=1.0)]
         if len(inside) < 2 or not any(min(inside) < x < max(inside) for x in cuts):
             continue
+        clear = _clear_gaps(region) if clear is None else clear
         for lo, hi in ((t[1] - CAPTION_REACH * body, t[1] + 0.5), (t[3] - 0.5, t[3] + CAPTION_REACH * body)):
-            gaps = [g for g in _clear_gaps(region) if lo <= (g[0] + g[1]) / 2 <= hi]
+            gaps = [g for g in clear if lo <= (g[0] + g[1]) / 2 <= hi]
             if gaps:
                 g0, g1 = max(gaps, key=lambda g: g[1] - g[0])
                 return (g0 + g1) / 2
@@ -491,11 +496,8 @@ def _word_space(region: list, x: float) -> bool:
     separates two rows or more, their fragments do not stand in columns (justified lines whose stretched
     spaces happen to line up; a table's cells and two columns' lines stack at their edges). A gutter, or
     a gap between table cells, is left to the column tests."""
-    frags = [it for it in region if isinstance(it, Frag)]
-    rows: dict[int, list[Frag]] = {}
-    for f, r in zip(frags, assign_rows(frags)):
-        rows.setdefault(r, []).append(f)
-    bounded = [fs for fs in rows.values() if any(f.bbox[2] <= x for f in fs) and any(f.bbox[0] >= x for f in fs)]
+    rows = level_rows([it for it in region if isinstance(it, Frag)])
+    bounded = [fs for fs in rows if any(f.bbox[2] <= x for f in fs) and any(f.bbox[0] >= x for f in fs)]
     if not bounded or (len(bounded) > 1 and _stacked([f for fs in bounded for f in fs]) >= CELL_ROWS):
         return False
     for fs in bounded:
@@ -566,14 +568,10 @@ def _within(leaf: Leaf, drawn: list[Box]) -> bool:
 
 
 def _has_cells(leaf: Leaf, gutter: float) -> bool:
-    return _side_by_side(leaf.items, gutter)
-
-
-def _side_by_side(items: list, gap: float) -> bool:
-    """Whether two text fragments sit side by side on one row, `gap` or more apart (a row of cells, not a
-    line of text)."""
-    frags = [it for it in items if isinstance(it, Frag)]
-    return bool(frags) and _cell_rows(frags, gap) > 0
+    """Whether two text fragments of a leaf sit side by side on one row, a gutter or more apart (a row of
+    cells, not a line of text)."""
+    frags = [it for it in leaf.items if isinstance(it, Frag)]
+    return bool(frags) and _cell_rows(frags, gutter) > 0
 
 
 FOLIO = re.compile(r"\d{1,5}|[ivxlc]{1,6}", re.IGNORECASE)  # a page number

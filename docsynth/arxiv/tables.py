@@ -32,7 +32,7 @@ import statistics
 from bisect import bisect_right
 
 from docsynth.arxiv.geometry import Box
-from docsynth.arxiv.layout import TLine, assign_rows
+from docsynth.arxiv.layout import TLine, level_rows
 from docsynth.doc import Element, box_union
 from docsynth.tables import spell_table
 NUMBERING = re.compile(r"[\[(]?(\d+|[ivxlc]+|[A-Z])([.\-]\d+)*[.\])]?", re.IGNORECASE)
@@ -50,10 +50,7 @@ CAPTION_START = re.compile(r"^(table|tab\.|figure|fig\.)\s*\d", re.IGNORECASE)
 def table_grid(lines: list[TLine], ruled: bool = False) -> tuple[list[list[TLine]], list[tuple[float, float]], set[int]] | None:
     """(rows of cells left to right, column bands, ids of cells spanning two rows), or None when the
     region is no table. A ruled table (rules drawn between its columns) may number its rows."""
-    rows: dict[int, list[TLine]] = {}
-    for ln, r in zip(lines, assign_rows(lines)):
-        rows.setdefault(r, []).append(ln)
-    grid = [sorted(cells, key=lambda c: c.bbox[0]) for cells in sorted(rows.values(), key=lambda cs: min(c.bbox[1] for c in cs))]
+    grid = [sorted(cells, key=lambda c: c.bbox[0]) for cells in level_rows(lines)]
     grid, spans = _spanning_labels(grid)
     if len(grid) < MIN_ROWS:
         return None
@@ -86,10 +83,7 @@ def _authors(grid: list[list[TLine]], bands: list[tuple[float, float]]) -> bool:
 def author_groups(lines: list[TLine]) -> list[list[TLine]] | None:
     """An author block's lines grouped by author (column by column within each band of rows, bands
     split at gaps wider than one and a half times the usual row gap), or None when it is no author block."""
-    rows: dict[int, list[TLine]] = {}
-    for ln, r in zip(lines, assign_rows(lines)):
-        rows.setdefault(r, []).append(ln)
-    grid = [sorted(cs, key=lambda c: c.bbox[0]) for cs in sorted(rows.values(), key=lambda cs: min(c.bbox[1] for c in cs))]
+    grid = [sorted(cs, key=lambda c: c.bbox[0]) for cs in level_rows(lines)]
     widest = max((len(r) for r in grid), default=0)
     if widest < MIN_COLS:
         return None
@@ -308,10 +302,7 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
 def _printed_rows(cell: TLine) -> list[TLine]:
     """A cell's lines as printed: one per text row (a cell wrapped over rows between two rules is one
     cell of the grid, and its rows stay lines of their own), top to bottom, words in reading order."""
-    rows: dict[int, list] = {}
-    for w, r in zip(cell.words, assign_rows(cell.words)):
-        rows.setdefault(r, []).append(w)
+    rows = level_rows(cell.words)
     if len(rows) == 1:
         return [cell]
-    return [TLine(ws, box_union(w.bbox for w in ws), cell.leaf, cell.col, cell.row)
-            for ws in sorted(rows.values(), key=lambda ws: min(w.bbox[1] for w in ws))]  # fmt: skip
+    return [TLine(ws, box_union(w.bbox for w in ws), cell.leaf, cell.col, cell.row) for ws in rows]
