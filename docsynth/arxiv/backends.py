@@ -212,6 +212,23 @@ def _is_white(colour) -> bool:
 OPAQUE = 8  # a soft mask's value (of 255) above which an image's pixel shows
 IMAGE_MATCH = 1.0  # points: a backend's image box is the image MuPDF places when every side is this close
 MAX_MASK_PIXELS = 16_000_000  # a soft mask larger than this is not decoded (a hostile file's 40000 x 40000)
+# A font's descriptor gives the descent of its deepest glyph, and pdfminer hangs every glyph's box that far below
+# the baseline. Where that is deeper than DEEP_DESCENT of the size the box misses most of the font's glyphs:
+# - a symbol font (TeX's CMSY says 0.96, Arial as a chart tool embeds it 1.0) sets most glyphs on the baseline
+#   (x, calligraphic O, arrows, set signs): they get a text font's descent, so an inline symbol stays on its line
+#   and is not a lone "math" line under it;
+# - a font deeper than it is high (TeX's CMEX says 2.96, xy-pic's circles 3.2) hangs its glyphs from the baseline
+#   (TeX gives its big operators and delimiters no height): the box is one size high from the baseline down, so
+#   an inline sum stays on its line and not two lines further down.
+DEEP_DESCENT, TEXT_DESCENT, HANGING = 0.75, 0.25, 1.05
+
+
+def text_descent(descent: float, mapped: bool = True) -> float:
+    """A font's descent below the baseline (a fraction of its size, >= 0) as its glyph boxes use it. A glyph
+    nothing maps to text (xy-pic's circles, centred on their point) is a drawing's piece: it never hangs."""
+    if descent > HANGING:
+        return 1.0 if mapped else descent
+    return TEXT_DESCENT if descent > DEEP_DESCENT else descent
 
 
 def visible_images(page: pymupdf.Page, boxes: list[Box]) -> list[Box]:
@@ -319,6 +336,11 @@ class PlumberBackend:
             if unmapped is not None and is_unmapped(text):  # a glyph pdfminer cannot spell: MuPDF may
                 partly = _partly_mapped(chars) if partly is None else partly
                 text = unmapped(box, any_char=ch["fontname"] in partly) or text
+            mx = ch["matrix"]
+            if mx[1] == mx[2] == 0 and mx[3] > 0 and y1 > y0:  # upright, the box hangs (f - y0) below the baseline f
+                depth = (mx[5] - y0) / (y1 - y0)
+                if (fit := text_descent(depth, not is_unmapped(text))) != depth:
+                    box = apply_box(m, (x0, y0 + (depth - fit) * (y1 - y0), x1, y1 + (depth - fit) * (y1 - y0)))
             out.add(angle, text, *box, size, ch["fontname"])
         return out
 
@@ -392,15 +414,17 @@ class MupdfBackend:
                 for span in line["spans"]:
                     size, font = span["size"], span["font"]
                     desc = descents.get(_font_key(font))
-                    d = -min(span["descender"] if desc is None else desc, 0.0) * size  # descent below the baseline
+                    depth = -min(span["descender"] if desc is None else desc, 0.0)  # below the baseline, of the size
+                    d, d_unmapped = text_descent(depth) * size, text_descent(depth, False) * size
                     if upright and angle == 0:  # the common case, inlined: x from the glyph box, y from the baseline
                         for ch in span["chars"]:
                             x0, _, x1, _ = ch["bbox"]
-                            oy = ch["origin"][1] + d
+                            oy = ch["origin"][1] + (d_unmapped if ch["c"] == "\ufffd" else d)
                             out.add(0, ch["c"], x0, oy - size, x1, oy, size, font)
                         continue
                     for ch in span["chars"]:
-                        out.add(angle, ch["c"], *_size_box(ch["bbox"], ch["origin"], rm, angle, size, d), size, font)
+                        dc = d_unmapped if ch["c"] == "\ufffd" else d
+                        out.add(angle, ch["c"], *_size_box(ch["bbox"], ch["origin"], rm, angle, size, dc), size, font)
         return out
 
     @staticmethod

@@ -234,3 +234,53 @@ def test_a_filled_box_drawn_as_four_lines_is_a_fill_for_both_backends(tmp_path):
     for backend in (MupdfBackend(str(path)), PlumberBackend(str(path))):
         kinds = sorted(k for _, k in backend.page(0).paths)
         assert kinds == ["curve", "fill"], (backend.name, kinds)
+
+
+def _deep_descent_pdf(path: Path) -> None:
+    """A paragraph whose second line holds "ω × ω" with × in a font whose descriptor gives a symbol font's
+    descent (0.96 of the size, TeX's CMSY), and whose third line holds a "∑" in a font deeper than it is high
+    (2.96, TeX's CMEX). pdfminer hangs those glyph boxes 0.96 and 2.96 sizes below the baseline."""
+    import pymupdf
+
+    folder = Path(DEJAVU).parent
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for name, file in (("body", "DejaVuSerif.ttf"), ("sym", "DejaVuSans.ttf"), ("ext", "DejaVuSansMono.ttf")):
+        page.insert_font(fontname=name, fontfile=str(folder / file))
+    lines = ["The matching cost is aggregated in two passes over",
+             "support regions of size ω", "and the cost over all frames is the", "of the weighted costs, as the method of"]
+    for k, text in enumerate(lines):
+        page.insert_text((72, 100 + 12 * k), text, fontname="body", fontsize=10)
+    serif = pymupdf.Font(fontfile=str(folder / "DejaVuSerif.ttf"))
+    x = 72 + serif.text_length(lines[1], fontsize=10)
+    page.insert_text((x + 3, 112), "×", fontname="sym", fontsize=10)
+    page.insert_text((x + 13, 112), "ω, the two-pass method", fontname="body", fontsize=10)
+    x = 72 + serif.text_length(lines[2], fontsize=10)
+    page.insert_text((x + 3, 124 - 7.5), "∑", fontname="ext", fontsize=10)  # TeX centres it on the math axis
+    page.insert_text((x + 13, 124), "over time.", fontname="body", fontsize=10)
+    for xref, _, _, base, name, _ in page.get_fonts():
+        descendant = int(doc.xref_get_key(xref, "DescendantFonts")[1].strip("[] ").split()[0])
+        for x in (xref, descendant):  # the font program's own name, as TeX writes it (and MuPDF reports it)
+            doc.xref_set_key(x, "BaseFont", "/" + base.replace(" ", "").removesuffix("Book"))
+        if name in ("sym", "ext"):
+            descriptor = int(doc.xref_get_key(descendant, "FontDescriptor")[1].split()[0])
+            doc.xref_set_key(descriptor, "Descent", "-960" if name == "sym" else "-2960")
+    doc.save(path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_inline_symbols_of_deep_fonts_stay_on_their_line(tmp_path, backend):
+    """A symbol font's descriptor gives its deepest glyph's descent: × set inline on a text line was boxed
+    0.96 sizes below its baseline and came out as a lone "math" line under the paragraph (TeX's CMSY:
+    "ω ω, the two-pass", then "×"). A font deeper than it is high hangs its glyphs from the baseline, and
+    its ∑ belongs to its own line, not the one after next."""
+    if not Path(DEJAVU).is_file():
+        pytest.skip(f"{DEJAVU} is not installed (scripts/bootstrap.sh installs fonts-dejavu-core)")
+    path = tmp_path / "deep.pdf"
+    _deep_descent_pdf(path)
+    (page,), _ = extract(path, backend)
+    assert [e.type for e in page.elements] == ["para"]
+    lines = [ln.text for ln in page.elements[0].lines]
+    assert lines[1] == "support regions of size ω × ω, the two-pass method"
+    assert lines[2] == "and the cost over all frames is the ∑ over time."
+    assert page.elements[0].lines[1].bbox[3] - 112 < 3.5  # the line box ends near the text's descent, not 9.6 pt below the baseline
