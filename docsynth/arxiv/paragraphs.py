@@ -42,6 +42,8 @@ EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)$")
 LABEL = re.compile(r"^(\[\w[\w+-]*\]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s")  # an entry's label: [12] 3. 2) (b) iv.
 ITEM = re.compile(r"^(\d{1,3}[.)]|\([ivx]{1,4}\))\s+[^\W\d_a-z]")  # a numbered item: 2. It … / 3) Bayes … / (ii) Push …
 SUBCAPTION = re.compile(r"^\([a-z]\)\s")  # "(c) The artistic style …": a subfigure's caption, no list item
+# the words an optimization program's rows start with, set in roman ("minimize d^T z", "subject to Az >= b")
+PROGRAM = re.compile(r"^(minimi[sz]e|maximi[sz]e|min|max|arg\s?min|arg\s?max|subject to|s\.\s?t\.|such that)\b", re.I)
 NUMBERED = re.compile(r"^((\d+|[A-Z])(\.\d+)*\.?|[IVX]+\.)\s+\S")
 HYPHENS = ("-", "\u00ad", "\u2010")
 MARGIN_ZONE = 0.1  # fraction of the page height holding headers (top) and footers (bottom)
@@ -67,8 +69,8 @@ def _math_share(lines: list[TLine]) -> float:
 
 def is_math_line(ln: TLine, body: float) -> bool:
     """A display line: mostly math glyphs, or set off from both column edges (its equation number aside)
-    with some math in it. A line larger than the body is a heading with a symbol in it, unless it is
-    mostly math."""
+    with some math in it or a program's word first (its variables in bold roman, "minimize d^T z"). A
+    line larger than the body is a heading with a symbol in it, unless it is mostly math."""
     frac, text = _frac_math(ln), ln.text
     if frac >= 0.5:
         return True
@@ -78,7 +80,7 @@ def is_math_line(ln: TLine, body: float) -> bool:
     formula = [w for w in ln.words if not EQNO.fullmatch(w.text)] if numbered else ln.words
     right = max((w.bbox[2] for w in formula), default=ln.bbox[2])
     centred = ln.bbox[0] - ln.col[0] > 1.5 * body and ln.col[2] - right > 1.5 * body
-    return centred and (frac >= 0.2 or (numbered and "=" in text))
+    return centred and (frac >= 0.2 or (numbered and "=" in text) or bool(PROGRAM.match(text)))
 
 
 def _usual_gap(lines: list[TLine]) -> float:

@@ -683,6 +683,23 @@ def test_the_rows_of_an_aligned_display_are_one_math_element_but_two_numbered_fo
     assert [e.text for e in elements if e.type == "math"] == ["a=b+c (1)", "a=b+c (2)"]
 
 
+def test_a_program_with_bold_roman_variables_is_one_math_element():
+    """A linear program set in roman, its vectors bold ("minimize d^T z" over its limit z, "subject to Az >= b",
+    CVPR's and Proc. IEEE's style): no math glyph but the operator, yet one `math` display with its number,
+    not paragraphs and a lone limit."""
+    words = column(60, 80, 3, "P")
+    rows = [[PWord("minimize", (90, 130, 128, 140), 10.0, "CMR10", 0, 0), PWord("d", (138, 130, 144, 140), 10.0, "CMBX10", BOLD, 0),
+             PWord("T", (144, 128, 148, 135), 7.0, "CMR7", 0, 0), PWord("z", (149, 130, 155, 140), 10.0, "CMBX10", BOLD, 0)],
+            [PWord("z", (106, 139, 110, 146), 7.0, "CMBX7", BOLD, 0)],
+            [PWord("subject", (90, 150, 115, 160), 10.0, "CMR10", 0, 0), PWord("to", (118, 150, 128, 160), 10.0, "CMR10", 0, 0),
+             PWord("Az", (138, 150, 150, 160), 10.0, "CMBX10", BOLD, 0), PWord("≥", (153, 150, 160, 160), 10.0, "CMSY10", 0, 1),
+             PWord("b", (163, 150, 169, 160), 10.0, "CMBX10", BOLD, 0), PWord("(9)", (272, 150, 287, 160), 10.0, "CMR10", 0, 0)]]
+    after = column(60, 180, 2, "Q")
+    elements, _ = assemble(words + [w for r in rows for w in r] + after, {}, [], [], W, H, "para")
+    assert [e.type for e in elements] == ["para", "math", "para"], [(e.type, e.text) for e in elements]
+    assert elements[1].text.startswith("minimize") and elements[1].text.endswith("(9)")
+
+
 def test_a_heading_with_a_symbol_is_a_heading_and_a_new_line_after_a_formula_is_no_script_of_it():
     words = column(60, 200, 6, "B")
     heading = [word("5.", 120, 100, 14, BOLD), word("Fast", 140, 100, 14, BOLD),
