@@ -42,6 +42,7 @@ BAND = 0.9  # a fill this share of its cluster's width or wider is a band of sha
 FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
 BUCKET_ABOVE = 400  # with more paths than this, paths are merged per CELL-point grid cell first
 CELL = 12.0
+CELL_BANDS, CELL_GAP = 3, 0.6  # rows of prose cells between rules: this many bands, split by one clear gap of body sizes
 HEADER_GAP, HEADER_ROWS, HEADER_CELLS = 0.6, 6, 3  # a table's header above its first rule: body sizes between rows, rows, cells
 
 
@@ -135,7 +136,7 @@ def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) 
     RULE_TOL points: booktabs' top, mid and bottom rules, or a grid's) with TABLE_WORDS words or more
     between the first and the last, and no run of prose between two of them (rules above a running head
     and below a page's last line have the page's prose between them; a rule over a caption, the table's
-    rules under it). Their rules never join a figure, and their
+    rules under it), unless the prose is in cells (`_prose_cells`). Their rules never join a figure, and their
     words are never a figure's labels (a table a few points above a figure was read as its labels)."""
     rows: dict[tuple[int, int], list[Box]] = {}
     for b, k in paths:
@@ -144,6 +145,9 @@ def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) 
     out = []
     for rules in rows.values():
         rules.sort(key=lambda r: r[1])
+        if _prose_cells(rules, words, body):
+            out.append(_header_above(box_union(rules), words, body))
+            continue
         run = rules[:1]
         for r in rules[1:] + [None]:  # a run of rules with no prose between them (a caption above the first is none of it)
             if r is not None:
@@ -157,6 +161,26 @@ def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) 
                 out.append(_header_above(box, words, body))
             run = [r]
     return out
+
+
+def _prose_cells(rules: list[Box], words: list[PWord], body: float) -> bool:
+    """Whether the bands between rules of one extent are rows of a table whose cells hold prose (a question
+    and its answers, EACL's questionnaire): CELL_BANDS bands or more hold text, and one clear gap of
+    CELL_GAP body sizes or more runs down through all of them with text on both sides in each. A caption
+    or a page's prose between rules spans the gap in some band (a running head's rule and a footer's
+    have one band between them)."""
+    x0, x1 = min(r[0] for r in rules), max(r[2] for r in rules)
+    bands = [[w for w in words if center_inside(w.bbox, (x0, a[3], x1, b[1]))] for a, b in zip(rules, rules[1:])]
+    bands = [b for b in bands if b]
+    if len(bands) < CELL_BANDS or _crossed((x0, rules[0][1], x1, rules[-1][3]), words):
+        return False
+    spans = sorted((w.bbox[0], w.bbox[2]) for b in bands for w in b)
+    right, gaps = spans[0][1], []
+    for a, b in spans[1:]:
+        if a - right >= CELL_GAP * body:
+            gaps.append((right, a))
+        right = max(right, b)
+    return any(all(any(w.bbox[2] <= g0 for w in b) and any(w.bbox[0] >= g1 for w in b) for b in bands) for g0, g1 in gaps)
 
 
 def _crossed(box: Box, words: list[PWord]) -> bool:

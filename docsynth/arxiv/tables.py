@@ -20,7 +20,8 @@ fragment). Here they become a grid:
 The element's text spells the grid row-major as `docsynth.tables` says (one spelling for both
 sources); `attrs` hold `rows`, `cols` and `cells` (`row`, `col`, `rowspan`, `colspan`, `bbox` in
 points, `text`). Text rows become one row where a cell wraps over lines: between the same two rules
-of a table ruled between most rows, on one band of a striped table, above the rule under a header, or
+of a table ruled between most rows, on one band of a striped table, above the rule under a header,
+between two rules where the first column and another hold prose (a question and its answers), or
 where rows stand apart and a wrapped cell's lines touch; a cell that wraps in a table with none of these
 signs is a row a line.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 import re
 import statistics
 from bisect import bisect_right
+from collections import Counter
 
 from docsynth.arxiv.geometry import Box
 from docsynth.arxiv.layout import TLine, level_rows
@@ -44,6 +46,8 @@ HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 SENTENCE_TAIL = re.compile(r"^[a-z].*[.!?]\)?$")  # the end of a sentence (a caption's last line), not a header
+PROSE_CELL = 5  # words of two letters or more: a cell's line this long is a line of prose
+_LETTERS = re.compile(r"[^\W\d_]{2}")
 CAPTION_START = re.compile(r"^(table|tab\.|figure|fig\.)\s*\d", re.IGNORECASE)
 
 
@@ -72,6 +76,10 @@ def table_grid(lines: list[TLine], ruled: bool = False) -> tuple[list[list[TLine
         return None  # a display formula whose glyphs map to letters (no math fonts to tell), its number at the right
     if _authors(grid, bands):
         return None  # an author block: names over affiliations and e-mail addresses, read author by author
+    bands = _stretched(grid, bands)
+    if len(bands) < MIN_COLS:
+        return None  # one column of prose whose justified lines' stretched spaces looked like columns
+    grid = [_column_cells(r, bands) if len({_band(c, bands)[0] for c in r}) < len(r) else r for r in grid]
     return grid, bands, spans
 
 
@@ -120,6 +128,20 @@ def _spanning_labels(grid: list[list[TLine]]) -> tuple[list[list[TLine]], set[in
             continue
         out.append(row)
     return out, spans
+
+
+def _stretched(grid: list[list[TLine]], bands: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Column bands without the splits of a justified line: two bands are one where more than twice as many
+    rows set one cell across both as set a cell in each (a cell of prose whose stretched space split one
+    line, and made it the row with the most cells, runs across the gap on its other lines)."""
+    out = [bands[0]]
+    for b in bands[1:]:
+        a = out[-1]
+        across = sum(1 for r in grid if any(c.bbox[0] < a[1] and b[0] < c.bbox[2] for c in r))
+        apart = sum(1 for r in grid if any(c.bbox[2] <= b[0] and a[0] < c.bbox[2] for c in r)
+                    and any(c.bbox[0] >= a[1] and c.bbox[0] < b[1] for c in r))  # fmt: skip
+        out[-1:] = [(a[0], b[1])] if across > 2 * apart else [a, b]
+    return out
 
 
 def _level(cell: TLine, row: list[TLine]) -> bool:
@@ -215,6 +237,31 @@ def _header_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], hrul
     return _rows_between_rules(grid[:k], bands, hrules, every=True) + grid[k:] if k >= 2 else grid
 
 
+def _prose_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box]) -> list[list[TLine]]:
+    """The text rows between two rules are one row where the first column and another each hold two
+    lines of prose or more there (PROSE_CELL words): cells that are paragraphs, wrapped line by line side
+    by side, each line with a first cell of its own. A results table's rows between two midrules hold
+    names and figures, not prose in two columns."""
+    ys, inner = _rule_ys(grid, bands, hrules)
+    if not inner:
+        return grid
+    keys = [bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row)) for row in grid]
+    out: list[list[TLine]] = []
+    k = 0
+    while k < len(grid):
+        j = k
+        while j + 1 < len(grid) and keys[j + 1] == keys[k]:
+            j += 1
+        prose = Counter(_band(c, bands)[0] for row in grid[k : j + 1] for c in row
+                        if sum(1 for w in c.words if _LETTERS.search(w.text)) >= PROSE_CELL)  # fmt: skip
+        if j > k and prose[0] >= 2 and any(n >= 2 for col, n in prose.items() if col):
+            out.append(_column_cells([c for row in grid[k : j + 1] for c in row], bands))
+        else:
+            out.extend(grid[k : j + 1])
+        k = j + 1
+    return out
+
+
 def _wrapped_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], spans: set[int]) -> list[list[TLine]]:
     """Text rows of one table row, with no rule between rows to tell them: where the gaps between text
     rows fall in two kinds, touching (under TIGHT of a row's height: a cell's wrapped lines) and wide
@@ -278,7 +325,7 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
     elif ruled and hrules:
         grid = _rows_between_rules(grid, bands, hrules)
     elif hrules and not head:
-        grid = _header_rows(grid, bands, hrules)
+        grid = _prose_rows(_header_rows(grid, bands, hrules), bands, hrules)
     grid = _wrapped_rows(grid, bands, spans) if not stripes and not ruled else grid
     if head:  # the region's own rows level with those header lines (a header cell wrapped lower) are header too
         header, bottom = list(lines[:head]), max(ln.bbox[3] for ln in lines[:head])

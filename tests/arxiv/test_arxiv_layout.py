@@ -1152,3 +1152,47 @@ def test_cells_wrapped_in_touching_lines_are_one_row_where_rows_stand_apart():
     elements, _ = assemble(groups + column(60, 300, 6, "T"), {}, [], [], W, H, "para")
     (table,) = [e for e in elements if e.type == "table"]
     assert table.attrs["rows"] == 9, table.text
+
+
+def _prose_cell_rows(lines, x, y, width):
+    """Justified lines of prose (`lines`: words per line, of 4 to 7 letters) set in a cell `width` points wide
+    from y down."""
+    words = []
+    for k, n in enumerate(lines):
+        texts = ["answering"[: 4 + (3 * j + 5 * k + int(x)) % 4] for j in range(n)]  # spaces that line up with no other line
+        widths = [3.2 * len(t) for t in texts]
+        gap = (width - sum(widths)) / max(n - 1, 1) if k < len(lines) - 1 else 3.0  # the last line ragged
+        at = x
+        for t, w in zip(texts, widths):
+            words.append(PWord(t, (at, y + 10 * k, at + w, y + 10 * k + 9), 9.0, "Serif", 0))
+            at += w + gap
+    return words
+
+
+def test_a_table_of_prose_cells_between_rules_is_read_row_by_row():
+    """A questionnaire's table (EACL): a head row, then three rows between full-width rules, each a question's
+    paragraph in the left cell beside a paragraph of answers in the right, every line of both justified.
+    It is one table of four rows and two columns, each cell one paragraph (it had been read column by
+    column, 221 pairs out of order), though a stretched space in one left line lines up like a column gap.
+    The same rules around two columns of a page's prose, one band between them, are no table."""
+    words = [PWord("Question", (80, 76, 120, 85), 9.0, "Serif", BOLD), PWord("Response", (206, 76, 246, 85), 9.0, "Serif", BOLD)]
+    rules, y = [72.0, 88.0], 92.0
+    for n_left, n_right in ((4, 8), (5, 6), (4, 7)):
+        n = max(n_left, n_right)
+        words += _prose_cell_rows([5] * (n_left - 1) + [3], 80, y, 115) + _prose_cell_rows([14] * (n_right - 1) + [6], 206, y, 310)
+        y += 10 * n + 6
+        rules.append(y - 3)
+    hlines = [((74.0, r, 521.0, r + 0.5), "hline") for r in rules]
+    elements, _ = assemble(words + column(60, 420, 8, "P"), {}, [], hlines, W, H, "para")
+    tables = [e for e in elements if e.type == "table"]
+    assert len(tables) == 1, [(e.type, e.text[:40]) for e in elements]
+    table = tables[0]
+    assert (table.attrs["rows"], table.attrs["cols"]) == (4, 2)
+    cells = {(c["row"], c["col"]): c["text"] for c in table.attrs["cells"]}
+    assert cells[(0, 0)] == "Question" and cells[(0, 1)] == "Response"
+    left = [w.text for w in words if 80 <= w.bbox[0] < 200 and 92 <= w.bbox[1] < rules[2]]
+    assert cells[(1, 0)] == " ".join(left)
+    # two columns of a page's prose between a running head's rule and a foot's rule: one band, no table
+    page = _prose_cell_rows([10] * 40, 60, 100, 227) + _prose_cell_rows([10] * 40, 305, 100, 227)
+    elements, _ = assemble(page, {}, [], [((56.0, 92.0, 556.0, 92.5), "hline"), ((56.0, 590.0, 556.0, 590.5), "hline")], W, H, "para")
+    assert not [e for e in elements if e.type == "table"]
