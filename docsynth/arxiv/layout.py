@@ -45,6 +45,7 @@ CELL_FILL = 0.5  # median row width / side width below this: a side of short cel
 MARGIN, MARGIN_ROWS = 0.1, 2  # running heads and feet: in this fraction of the page height at top or bottom, this many rows
 HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot is short
 FOLIO_GAP = 0.6  # body sizes: a page number alone at the foot needs only this much clear space
+CENTRED_FOLIO_GAP, CENTRED = 0.1, 1.0  # body sizes: and a page number centred under the text (within CENTRED) this much
 NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
 TABLE_SHARE = 0.8  # share of a region's items inside a rule-bounded table for its gaps to be the table's
 FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side a column of the page
@@ -648,7 +649,9 @@ def margins(items: list, height: float, body: float) -> tuple[list, list, list]:
     """(running head, the rest, running foot). A head: the items above the first clear horizontal gap
     (HEAD_GAP body sizes) that lies in the top MARGIN of the page, all text no larger than the body, at
     most MARGIN_ROWS rows. A foot: the items below the last such gap in the bottom MARGIN, one short row
-    (a page number, a journal line: at most FOOT_WORDS words); footnotes, long and many, stay in their column."""
+    (a page number, a journal line: at most FOOT_WORDS words); footnotes, long and many, stay in their column.
+    A page number alone needs FOLIO_GAP body sizes of clear space, and one centred under the text (ACL 2007
+    sets it 4 pt under the columns, across the gutter) only CENTRED_FOLIO_GAP."""
     if sum(isinstance(it, Frag) for it in items) < 2:
         return [], items, []
     head = _edge_band(sorted(items, key=lambda it: it.bbox[1]), lambda y: y <= MARGIN * height, body, down=True)
@@ -658,9 +661,14 @@ def margins(items: list, height: float, body: float) -> tuple[list, list, list]:
     foot = _edge_band(up, lambda y: y >= (1 - MARGIN) * height, body, down=False)
     if foot and (not _plain(foot, body) or len(set(assign_rows(foot))) > 1 or sum(len(f.words) for f in foot) > FOOT_WORDS):
         foot = []
-    if not foot:  # a page number alone may sit closer to the text (ACL's proceedings)
-        foot = _edge_band(up, lambda y: y >= (1 - MARGIN) * height, body, down=False, gap=FOLIO_GAP)
-        foot = foot if len(foot) == 1 and isinstance(foot[0], Frag) and FOLIO.fullmatch(" ".join(w.text for w in foot[0].words)) else []
+    if not foot:  # a page number alone may sit closer to the text (ACL's proceedings), centred under it closer still
+        x0, x1 = min(it.bbox[0] for it in items), max(it.bbox[2] for it in items)
+        for gap in (FOLIO_GAP, CENTRED_FOLIO_GAP):
+            foot = _edge_band(up, lambda y: y >= (1 - MARGIN) * height, body, down=False, gap=gap)
+            if len(foot) == 1 and isinstance(foot[0], Frag) and FOLIO.fullmatch(" ".join(w.text for w in foot[0].words)):
+                if gap == FOLIO_GAP or abs((foot[0].bbox[0] + foot[0].bbox[2]) / 2 - (x0 + x1) / 2) <= CENTRED * body:
+                    break
+            foot = []
     taken = {id(it) for it in head + foot}
     if len(taken) == len(items):
         return [], items, []

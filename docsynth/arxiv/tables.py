@@ -46,6 +46,7 @@ HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 SENTENCE_TAIL = re.compile(r"^[a-z].*[.!?]\)?$")  # the end of a sentence (a caption's last line), not a header
+DOUBLE_RULE = 3  # points: rules this close are the two lines of one double rule
 PROSE_CELL = 5  # words of two letters or more: a cell's line this long is a line of prose
 _LETTERS = re.compile(r"[^\W\d_]{2}")
 CAPTION_START = re.compile(r"^(table|tab\.|figure|fig\.)\s*\d", re.IGNORECASE)
@@ -204,15 +205,27 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     in a table ruled between most of its rows (or `every` table: a striped one), when one of the two
     leaves the first column empty (a cell wrapped onto the next line, a header wrapped over two); two rows
     with first cells of their own stay rows (a group of rows between two midrules, each row whole), and so
-    does a row of labels across columns (a header's group labels over the column heads)."""
+    do a row of labels across columns (a header's group labels over the column heads) and two rows that
+    fill every column but the first between two rules whose first and last of three text rows or more
+    leave the first column empty (`_under_label`: a group's rows beside one label centred on them all; a
+    cell wrapped onto the next line starts beside its row's label, a header's label sits on its last line)."""
     ys, inner = _rule_ys(grid, bands, hrules)
     if not every and len(inner) < 0.5 * (len(grid) - 1):
         return grid  # rules under the header and at the ends only (booktabs): every text row is a row
+    row_keys = [bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row)) for row in grid]
+    by_key: dict[int, list[list[TLine]]] = {}
+    for row, key in zip(grid, row_keys):
+        by_key.setdefault(key, []).append(row)
+    # a band of three text rows or more whose first and last leave the first column empty: its label is
+    # set level with a middle row, centred on them all (`\multirow`)
+    centred = {k for k, rows in by_key.items() if not every and len(rows) >= 3 and not _first_cell(rows[0], bands)
+               and not _first_cell(rows[-1], bands)}  # (a header's label is centred on its wrapped heads: one row)
     out: list[list[TLine]] = []
     keys: list[int] = []
-    for row in grid:
-        key = bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row))
+    for row, key in zip(grid, row_keys):
         wrapped = not (_first_cell(row, bands) and _first_cell(out[-1], bands)) if keys else False
+        if keys and key in centred and _under_label(row, bands) and _under_label(out[-1], bands):
+            wrapped = False  # rows beside a label centred on them all
         if wrapped and keys[-1] == key and not _spanning(row, bands) and not _spanning(out[-1], bands):
             out[-1] = _column_cells(out[-1] + row, bands)
         else:
@@ -222,10 +235,14 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
 
 
 def _rule_ys(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box]) -> tuple[list[int], list[int]]:
-    """The y of every rule across half the table's width or more, and of those inside its text."""
+    """The y of every rule across half the table's width or more, and of those inside its text; the two
+    lines of a double rule are one rule."""
     x0, x1 = bands[0][0], bands[-1][1]
     top, bottom = min(c.bbox[1] for c in grid[0]), max(c.bbox[3] for c in grid[-1])
-    ys = sorted({round((r[1] + r[3]) / 2) for r in hrules if min(r[2], x1) - max(r[0], x0) >= 0.5 * (x1 - x0)})
+    ys: list[int] = []
+    for y in sorted(round((r[1] + r[3]) / 2) for r in hrules if min(r[2], x1) - max(r[0], x0) >= 0.5 * (x1 - x0)):
+        if not ys or y - ys[-1] > DOUBLE_RULE:  # a double rule (two lines 2 pt apart) is one rule
+            ys.append(y)
     return ys, [y for y in ys if top < y < bottom]
 
 
@@ -290,6 +307,13 @@ def _wrapped_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], spa
 def _spanning(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
     """Whether a row holds a label across columns (a header's group label): a row of its own."""
     return any(_band(c, bands)[1] > 1 for c in row)
+
+
+def _under_label(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
+    """A row with a cell in every column but the first, three or more (the first may hold one too): a row
+    beside a label that spans a group of rows (`\\multirow`), or the row that label is level with; no cell
+    wrapped onto the next line."""
+    return len(bands) >= 3 and set(range(1, len(bands))) <= {_band(c, bands)[0] for c in row}
 
 
 def _first_cell(row: list[TLine], bands: list[tuple[float, float]]) -> bool:

@@ -1050,11 +1050,14 @@ def test_a_table_beside_a_column_is_read_after_the_column_and_a_table_across_col
     assert types[-2:] == ["caption", "table"], types
 
 
-def test_a_page_number_close_under_the_columns_is_a_foot_and_leaves_the_columns_whole():
+@pytest.mark.parametrize("gap", [6.0, 2.0])
+def test_a_page_number_close_under_the_columns_is_a_foot_and_leaves_the_columns_whole(gap):
     """ACL's page number sits less than a body size under the columns, across the gutter: it is the page's
-    foot, not a line that closes the gutter and cuts the page into bands."""
+    foot, not a line that closes the gutter and cuts the page into bands. ACL 2007 sets it 4 pt under them,
+    centred: a page number centred under the text needs only a sliver of clear space."""
     cols = [w for r in range(30) for x in (60, 320) for w in _spaced(f"c{x} row{r} of the running text".split(), x, 400 + 12 * r, 4)]
-    folio = [word("1652", 290, 400 + 12 * 30 + 4)]  # 6 pt under the last line's foot
+    middle = (min(w.bbox[0] for w in cols) + max(w.bbox[2] for w in cols)) / 2
+    folio = [word("1652", middle - 10, 400 + 12 * 29 + 10 + gap)]  # `gap` pt under the last line's foot
     elements, _ = assemble(cols + folio, {}, [], [], W, H, "para")
     text = " ".join(e.text for e in elements)
     assert text.index("c60 row29") < text.index("c320 row0") and text.rstrip().endswith("1652"), text
@@ -1196,3 +1199,48 @@ def test_a_table_of_prose_cells_between_rules_is_read_row_by_row():
     page = _prose_cell_rows([10] * 40, 60, 100, 227) + _prose_cell_rows([10] * 40, 305, 100, 227)
     elements, _ = assemble(page, {}, [], [((56.0, 92.0, 556.0, 92.5), "hline"), ((56.0, 590.0, 556.0, 590.5), "hline")], W, H, "para")
     assert not [e for e in elements if e.type == "table"]
+
+
+def test_rows_beside_a_label_spanning_them_stay_rows_in_a_ruled_table():
+    """A grid table ruled between its rows but for one group of rows whose number is set once, level with
+    its middle row (`\\multirow`): every text row of the group fills every column but the first, so each
+    is a row of the table (as wrapped cells between two rules, they had been merged into one row)."""
+    words, hlines, y = [word(t, x, 80) for t, x in (("Algorithm", 60), ("Set", 140), ("Features", 200), ("Count", 280), ("Score", 340))], [], 96.0
+    hlines.append(((56.0, 94.0, 420.0, 94.4), "hline"))
+    rows = [("", "default", "12", "25.88"), ("1", "+id", "137k", "25.53"), ("", "+ng", "29k", "25.82")]
+    rows += [(str(k), "+shape", "51", "25.91") for k in (2, 3, 4, 5)]
+    for k, (label, feat, n, score) in enumerate(rows):
+        words += [word("dev", 140, y), word(feat, 200, y), word(n, 280, y), word(score, 340, y)] + ([word(label, 80, y)] if label else [])
+        y += 14
+        if k >= 2:  # the group's rows share one cell of the first column: no rule between them
+            hlines.append(((56.0, y - 2.0, 420.0, y - 1.6), "hline"))
+    vlines = [((x, 94.0, x + 0.4, y - 1.6), "vline") for x in (56.0, 130.0, 190.0, 270.0, 330.0, 420.0)]
+    elements, _ = assemble(words, {}, [], hlines + vlines, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    rows = table.text.split("\n")
+    assert len(rows) == 8, rows
+    assert rows[1:4] == [" | dev | default | 12 | 25.88", "1 | dev | +id | 137k | 25.53", " | dev | +ng | 29k | 25.82"]
+
+
+def test_double_rules_between_groups_do_not_make_a_table_ruled_between_its_rows():
+    """Groups of rows between double rules (two lines 2 pt apart, `\\hline\\hline`), rows leaving the first
+    column and a count empty: two lines are one rule, so the table is ruled between its groups, not between
+    most rows, and each text row stays a row (counted twice, the rules had merged each group into one row)."""
+    words, hlines, y = [word(t, x, 80) for t, x in (("Algorithm", 60), ("Set", 140), ("Features", 200), ("Count", 280), ("Score", 340))], [], 96.0
+    for top in (93.0, 95.0):
+        hlines.append(((56.0, top, 420.0, top + 0.4), "hline"))
+    for group in (1, 2, 3):
+        for k, (feat, n, score) in enumerate((("default", "12", "25.88"), ("+id", "", "25.53"), ("+ng", "", "25.82"))):
+            words += [word("dev", 140, y), word(feat, 200, y), word(score, 340, y)] + ([word(n, 280, y)] if n else [])
+            if k == 0:
+                words.append(word(str(group), 80, y))
+            y += 14
+        for bottom in (y - 3.0, y - 1.0):
+            hlines.append(((56.0, bottom, 420.0, bottom + 0.4), "hline"))
+        y += 2
+    vlines = [((x, 93.0, x + 0.4, y - 1.0), "vline") for x in (56.0, 130.0, 190.0, 270.0, 330.0, 420.0)]
+    elements, _ = assemble(words, {}, [], hlines + vlines, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    rows = table.text.split("\n")
+    assert len(rows) == 10, rows
+    assert rows[1:4] == ["1 | dev | default | 12 | 25.88", " | dev | +id |  | 25.53", " | dev | +ng |  | 25.82"]
