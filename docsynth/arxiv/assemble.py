@@ -124,14 +124,16 @@ def _in_margin(e: Element, words: list[PWord]) -> bool:
 
 
 def _rotated_label(e: Element, figures: list[Figure]) -> int | None:
-    """A short rotated line beside a figure (an axis title), or a run of tick labels, is one of its
-    labels: the index of the figure that grows over it, or None."""
+    """A short rotated line beside a figure (an axis title, a column's label over a matrix plot), or a run
+    of tick labels, is one of its labels when it comes within LABEL_REACH of its font size of the figure:
+    the index of the figure that grows over it, or None."""
     words = e.text.split()
     if len(words) > LABEL_WORDS and not all(_TICK.fullmatch(w) for w in words):  # a rotated axis's tick labels are many
         return None
     reach = LABEL_REACH * min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1])  # the line's height: its font size
     for k, f in enumerate(figures):
-        if center_inside(e.bbox, f.bbox, pad=reach):
+        (x0, y0, x1, y1), (a0, b0, a1, b1) = e.bbox, f.bbox  # its near end within reach (a column's long label over a matrix)
+        if max(a0 - x1, x0 - a1, b0 - y1, y0 - b1) <= reach:
             f.bbox = box_union([f.bbox, e.bbox])
             return k
     return None

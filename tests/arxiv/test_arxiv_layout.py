@@ -384,6 +384,23 @@ def test_a_rotated_axis_title_joins_its_chart_and_two_titles_level_are_two_lines
     assert [e.type for e in elements] == ["figure"] and elements[0].lines[-1].text == "Frequency"
 
 
+def test_column_labels_running_up_over_a_matrix_plot_join_it():
+    """A transition matrix drawn as a grid of cells, each column's label (a tag: "ENDPUNC", "PREP") set at 3 pt
+    running up the page, its foot 4 pt above the grid: the labels are the figure's, not a row of
+    paragraphs above it (their middles lie 9 pt above the grid, beyond their reach from the centre)."""
+    from docsynth.arxiv.geometry import apply_box
+    from docsynth.arxiv.words import TO_FRAME
+
+    tags = ["ENDPUNC", "INPUNC", "RPUNC", "PREP", "ADV", "DET", "CONJ"]
+    labels = [PWord(t, apply_box(TO_FRAME[270], (160.0 + 8 * k, 68.0 - 1.5 * len(t), 163.0 + 8 * k, 68.0)), 3.0, "Sans", 0)
+              for k, t in enumerate(tags)]  # fmt: skip
+    grid = [((158.0 + 8 * i, 72.0 + 8 * j, 164.0 + 8 * i, 78.0 + 8 * j), "rect") for i in range(7) for j in range(7)]
+    elements, _ = assemble(column(60, 300, 6, "P"), {270: labels}, [], grid, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert sorted(ln.text for ln in fig.lines) == sorted(tags), [(e.type, e.text) for e in elements]
+    assert fig.bbox[1] <= 68.0 - 1.5 * len("ENDPUNC")
+
+
 def test_a_header_set_apart_by_a_wide_gap_and_a_label_spanning_two_rows_belong_to_the_table():
     """A header row 24 pt above the body (a rule under it: the widest gap, where the XY-cut cuts first;
     its cells evenly spaced, so it is read as one line of text) and a row label centred on the two rows
