@@ -4,7 +4,7 @@ Vector paths whose boxes lie within `GAP` points of each other are merged (sweep
 union-find); images join the cluster they overlap. A cluster becomes a figure when it is at least
 `MIN_SIDE` points each way and is not a drawn table or a text frame: clusters made only of
 straight axis-aligned strokes (rules) around many words, and filled boxes mostly covered by words,
-stay text; white paint without a stroke (page and text-box backgrounds) is no part of any figure.
+stay text, as do lines of text with formulas pasted in as many glyph-sized images (`GLYPH_IMAGE`); white paint without a stroke (page and text-box backgrounds) is no part of any figure.
 Words whose centre lies in a figure (or within half their size of it) are its labels, and short
 runs of small text a little further out (tick labels, axis titles); they leave the text flow and the
 figure's box grows to hold them. Body-size prose is never a label. Figures side by side with only
@@ -38,6 +38,7 @@ LABEL_WORDS, LABEL_SIZE = 4, 0.9  # such a run: at most this many words, at most
 PROSE_WORDS, PROSE_SIZE = 5, 0.7  # a line of this many words this near the body size is prose (a caption too): never a label
 PROSE_GAP = 2.0  # font sizes: runs of one row closer than this are one line (a justified line's wide spaces)
 GLYPH_MARKS = 8  # a cluster made only of glyphs of unmapped symbol fonts needs this many to be a drawing (XY-pic)
+GLYPH_IMAGE = 3.0  # body sizes: images no larger than this each way are pieces of a formula set as pictures (Word's)
 BAND = 0.9  # a fill this share of its cluster's width or wider is a band of shading (a table's row), not a bar
 FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
 BUCKET_ABOVE = 400  # with more paths than this, paths are merged per CELL-point grid cell first
@@ -104,8 +105,9 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
     page_area = width * height
     items = [(b, "image") for b in images] + [(b, k) for b, k in paths if k != "background"]
     items = [(c, k) for b, k in items if (c := clip(_inked(b), width, height)) and area(c) < MAX_PAGE_FRACTION * page_area]
+    body = body_size(words) if words else 0.0
     if tables is None:
-        tables = drawn_tables(paths, words, body_size(words)) if words else []
+        tables = drawn_tables(paths, words, body) if words else []
     items = [(b, k) for b, k in items if k == "image" or not any(center_inside(b, t, pad=1.0) for t in tables)]  # a table's paths
     if not items:
         return []
@@ -121,8 +123,9 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
         inside = [w for w in words if center_inside(w.bbox, box)]
         n_img = gkinds.count("image")
         banded = all(boxes[i][2] - boxes[i][0] >= BAND * (box[2] - box[0]) for i in group if "fill" in kinds[i])
-        if not n_img and _is_text(gkinds, inside, box, banded):
-            continue
+        glyph_images = all(max(boxes[i][2] - boxes[i][0], boxes[i][3] - boxes[i][1]) <= GLYPH_IMAGE * body for i in group if "image" in kinds[i])
+        if (not n_img or glyph_images) and _is_text(gkinds, inside, box, banded):
+            continue  # text set with rules or frames, or with formulas pasted in as glyph-sized images
         if all(k == "glyph" for k in gkinds) and len(gkinds) < GLYPH_MARKS:
             continue  # a few glyphs of a symbol font (a big delimiter, a dingbat): no drawing
         kind = "image" if n_img == len(gkinds) else ("vector" if not n_img else "mixed")

@@ -1261,3 +1261,19 @@ def test_double_rules_between_groups_do_not_make_a_table_ruled_between_its_rows(
     rows = table.text.split("\n")
     assert len(rows) == 10, rows
     assert rows[1:4] == ["1 | dev | default | 12 | 25.88", " | dev | +id |  | 25.53", " | dev | +ng |  | 25.82"]
+
+
+def test_formulas_pasted_in_as_glyph_sized_images_leave_their_lines_text():
+    """Word's equations exported as pictures: each symbol a small image inline in the lines of a paragraph.
+    Clustered, they span several lines and held the prose between them as a figure's labels; images no
+    larger than a few body sizes among lines covering the cluster are formulas in text. A photo among
+    the same lines is still a figure."""
+    symbols = [(70.0 + 15 * r + 7 * k, 100.0 + 12 * r + 1, 75.0 + 15 * r + 7 * k, 100.0 + 12 * r + 9) for r in range(8) for k in range(4)]
+    words = [w for w in column(60, 100, 8, "P") if not any(w.bbox[0] < s[2] + 2 and s[0] - 2 < w.bbox[2] and w.bbox[1] < s[3] and s[1] < w.bbox[3]
+                                                           for s in symbols)]  # fmt: skip
+    elements, _ = assemble(words, {}, symbols, [], W, H, "para")
+    assert not [e for e in elements if e.type == "figure"], [(e.type, e.bbox) for e in elements]
+    assert sum(len(e.lines) for e in elements if e.type == "para") == 8
+    photo = [(330.0, 100.0, 480.0, 190.0)]
+    elements, _ = assemble(words, {}, photo, [], W, H, "para")
+    assert [e.type for e in elements].count("figure") == 1
