@@ -131,12 +131,16 @@ def _rotated_label(e: Element, figures: list[Figure]) -> int | None:
     if len(words) > LABEL_WORDS and not all(_TICK.fullmatch(w) for w in words):  # a rotated axis's tick labels are many
         return None
     reach = LABEL_REACH * min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1])  # the line's height: its font size
+    gaps = []  # its near end within reach (a column's long label over a matrix); the nearest figure's
     for k, f in enumerate(figures):
-        (x0, y0, x1, y1), (a0, b0, a1, b1) = e.bbox, f.bbox  # its near end within reach (a column's long label over a matrix)
-        if max(a0 - x1, x0 - a1, b0 - y1, y0 - b1) <= reach:
-            f.bbox = box_union([f.bbox, e.bbox])
-            return k
-    return None
+        (x0, y0, x1, y1), (a0, b0, a1, b1) = e.bbox, f.bbox
+        if (gap := max(a0 - x1, x0 - a1, b0 - y1, y0 - b1)) <= reach:
+            gaps.append((gap, k))
+    if not gaps:
+        return None
+    k = min(gaps)[1]
+    figures[k].bbox = box_union([figures[k].bbox, e.bbox])
+    return k
 
 
 def _on(e: Element, width: float, height: float) -> bool:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from docsynth.arxiv.geometry import Box, area, center_inside, clip
 from docsynth.arxiv.layout import assign_rows, body_size, fragments, level_rows
+from docsynth.arxiv.paragraphs import CAPTION
 from docsynth.arxiv.words import PWord
 from docsynth.doc import box_union
 
@@ -40,6 +41,7 @@ PROSE_GAP = 2.0  # font sizes: runs of one row closer than this are one line (a 
 GLYPH_MARKS = 8  # a cluster made only of glyphs of unmapped symbol fonts needs this many to be a drawing (XY-pic)
 GLYPH_IMAGE = 3.0  # body sizes: images no larger than this each way are pieces of a formula set as pictures (Word's)
 BAND = 0.9  # a fill this share of its cluster's width or wider is a band of shading (a table's row), not a bar
+CAPTION_UNDER = 2.0  # body sizes: a caption starting this close under a figure is its own
 FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
 BUCKET_ABOVE = 400  # with more paths than this, paths are merged per CELL-point grid cell first
 CELL = 12.0
@@ -274,21 +276,27 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_ou
         for k, r in enumerate(runs):
             if taken[k] or prose[k] or (reach is not None and not label_like[k]):
                 continue
-            for f in figures:
-                pad = LABEL_PAD if reach is None else reach
-                if all(center_inside(w.bbox, f.bbox, pad=pad * w.size) for w in r.words) or (
-                        reach is None and any(in_figure(w, f) for w in r.words)) or (
-                        reach is not None and _beside(r.bbox, f.bbox, reach * r.words[0].size)
-                        and not any(center_inside(b, box_union([f.bbox, r.bbox])) for b in prose_boxes)):  # fmt: skip
-                    f.bbox = box_union([f.bbox, r.bbox])
-                    taken[k] = True
-                    break
-    figures = _merge_figures(figures, [r.bbox for r, p in zip(runs, prose) if p], body)
+            pad = LABEL_PAD if reach is None else reach
+            near = [f for f in figures if all(center_inside(w.bbox, f.bbox, pad=pad * w.size) for w in r.words) or (
+                    reach is None and any(in_figure(w, f) for w in r.words)) or (
+                    reach is not None and _beside(r.bbox, f.bbox, reach * r.words[0].size)
+                    and not any(center_inside(b, box_union([f.bbox, r.bbox])) for b in prose_boxes))]  # fmt: skip
+            if near:  # the nearest figure's (a tick label between two plots side by side belongs to the one it is next to)
+                f = min(near, key=lambda f: _distance(r.bbox, f.bbox))
+                f.bbox = box_union([f.bbox, r.bbox])
+                taken[k] = True
+    captions = [r.bbox for r, t in zip(runs, taken) if not t and CAPTION.match(" ".join(w.text for w in r.words))]
+    figures = _merge_figures(figures, [r.bbox for r, p in zip(runs, prose) if p], body, captions)
     out = []
     for r, t, p in zip(runs, taken, prose):
         if not t and (p or not any(all(in_figure(w, f) for w in r.words) for f in figures)):
             out.extend(r.words)
     return out, figures
+
+
+def _distance(a: Box, b: Box) -> float:
+    """The gap between two boxes (0 where they overlap)."""
+    return max(0.0, b[0] - a[2], a[0] - b[2]) + max(0.0, b[1] - a[3], a[1] - b[3])
 
 
 def _beside(b: Box, f: Box, reach: float) -> bool:
@@ -323,11 +331,17 @@ def _prose(runs: list, body: float) -> list[bool]:
     return out
 
 
-def _merge_figures(figures: list[Figure], prose: list[Box], body: float) -> list[Figure]:
+def _captioned(f: Box, captions: list[Box], body: float) -> bool:
+    """Whether a caption starts right under a figure (within CAPTION_UNDER body sizes), at its left edge."""
+    return any(0 <= c[1] - f[3] <= CAPTION_UNDER * body and f[0] - body <= c[0] <= (f[0] + f[2]) / 2 for c in captions)
+
+
+def _merge_figures(figures: list[Figure], prose: list[Box], body: float, captions: list[Box] = ()) -> list[Figure]:
     """Merge figures side by side (overlapping vertically by half the shorter) or stacked (overlapping
     horizontally by half the narrower) with a gap under FIGURE_GAP body sizes, unless prose lies in the union.
     Two raster pictures side by side stay two: each is whole (one plot per column, each with its caption,
-    merged into one that spans the gutter, made the page's columns one band)."""
+    merged into one that spans the gutter, made the page's columns one band). So do two figures side by
+    side each with a caption of its own right under it (`captions`: runs that start "Figure 4:")."""
     merged = True
     while merged and len(figures) > 1:
         merged = False
@@ -337,7 +351,8 @@ def _merge_figures(figures: list[Figure], prose: list[Box], body: float) -> list
                 gx, gy = max(a[0], b[0]) - min(a[2], b[2]), max(a[1], b[1]) - min(a[3], b[3])
                 ov_y = -gy / max(min(a[3] - a[1], b[3] - b[1]), 1e-6)
                 ov_x = -gx / max(min(a[2] - a[0], b[2] - b[0]), 1e-6)
-                pictures = figures[i].kind == figures[j].kind == "image"
+                pictures = figures[i].kind == figures[j].kind == "image" or (
+                    _captioned(a, captions, body) and _captioned(b, captions, body))
                 near = (ov_y >= 0.5 and gx < FIGURE_GAP * body and not pictures) or (ov_x >= 0.5 and gy < FIGURE_GAP * body)
                 u = box_union([a, b])
                 if not near or any(center_inside(p, u) for p in prose):

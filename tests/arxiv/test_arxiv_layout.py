@@ -1277,3 +1277,26 @@ def test_formulas_pasted_in_as_glyph_sized_images_leave_their_lines_text():
     photo = [(330.0, 100.0, 480.0, 190.0)]
     elements, _ = assemble(words, {}, photo, [], W, H, "para")
     assert [e.type for e in elements].count("figure") == 1
+
+
+def test_two_plots_side_by_side_each_over_its_caption_stay_two_figures():
+    """A plot at the top of each column, each with its own caption under it, 14 pt apart over the gutter,
+    the right one's axis title running up and its tick labels between them: two figures (merged into one
+    across the gutter, they made the page's columns one band: each caption, then both columns' text in
+    bands), and the title and ticks are the right plot's, the nearer one."""
+    from docsynth.arxiv.geometry import apply_box
+    from docsynth.arxiv.words import TO_FRAME
+
+    def plot(x0, x1):
+        return [((x0, 80.0, x1, 80.4), "hline"), ((x0, 80.0, x0 + 0.4, 220.0), "vline"), ((x0 + 10, 90.0, x1 - 10, 210.0), "curve")]
+
+    title = PWord("Precision", apply_box(TO_FRAME[270], (312.0, 120.0, 318.0, 150.0)), 6.0, "Sans", 0)
+    captions = _spaced("Figure 4: Ours is higher in precision".split(), 60, 230, 4) + _spaced("Figure 5: Recall of the systems".split(), 319, 230, 4)
+    text = _prose_cell_rows([10] * 20, 60, 260, 245) + _prose_cell_rows([9] * 20, 319, 260, 226)
+    ticks = [PWord(t, (313.0, y, 318.0, y + 6.0), 6.0, "Sans", 0) for t, y in (("0.8", 160.0), ("0.6", 180.0))]
+    elements, _ = assemble(captions + text + ticks, {270: [title]}, [], plot(60, 305) + plot(319, 545), W, H, "para")
+    figures = [e for e in elements if e.type == "figure"]
+    assert len(figures) == 2, [(e.type, e.bbox) for e in elements]
+    assert figures[1].lines[-1].text == "Precision" and figures[0].bbox[2] < 312
+    order = [e.bbox[0] < 310 for e in elements]  # left column (its figure, caption and text), then right
+    assert order == sorted(order, reverse=True), [(e.type, e.bbox) for e in elements]
