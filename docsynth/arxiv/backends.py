@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ class _Glyphs:
 
     def raw_page(self, width: float, height: float, images, paths) -> RawPage:
         rwords = {a: build_rotated_words(g, a) for a, g in self.rotated.items()}
-        return RawPage(width, height, build_words(self.horiz), rwords, self.n, self.unmapped, images,
+        return RawPage(width, height, build_words(unflatten(self.horiz)), rwords, self.n, self.unmapped, images,
                        list(paths) + self.drawn_glyphs(), self.fonts, self.hidden)  # fmt: skip
 
     def drawn_glyphs(self) -> list[tuple[Box, str]]:
@@ -77,6 +78,47 @@ class _Glyphs:
             return []
         symbols = symbol_fonts(self.fonts)
         return [(b, "glyph") for f, boxes in self.marks.items() if f in symbols for b in boxes]
+
+
+FLAT = 0.2  # a glyph box less high than this share of its advance is flat: a Type 3 font's size misread
+TIMES_WIDTHS: dict[str, int] = {}  # Times-Roman's advance widths (per 1000 of the size), pdfminer's table
+
+
+def unflatten(glyphs: list) -> list:
+    """Glyphs (text, x0, y0, x1, y1, size, font) with the boxes of flat ones rebuilt. A Type 3 font whose
+    FontMatrix is the identity and whose size is set tiny (pdfTeX's bitmap fonts: `/FontMatrix [1 0 0 -1 0 0]`,
+    `0.12 Tf`) gives glyph boxes a tenth of a point high in both libraries, and words of no size. The true
+    size of a run of such glyphs (one font, one baseline, in stream order) is their advances over Times'
+    widths for the same characters (median): poppler guesses it from the width of an 'm' the same way."""
+    if not any(g[4] - g[2] < FLAT * (g[3] - g[1]) and g[3] - g[1] > 1.0 for g in glyphs if not g[0].isspace()):
+        return glyphs
+    if not TIMES_WIDTHS:
+        from pdfminer.fontmetrics import FONT_METRICS
+
+        TIMES_WIDTHS.update({c: w for c, w in FONT_METRICS["Times-Roman"][1].items() if w > 0 and not c.isspace()})
+    flat = [g[4] - g[2] < FLAT * max(g[3] - g[1], 1.0) for g in glyphs]
+    runs, i = [], 0
+    while i < len(glyphs):
+        if not flat[i]:
+            i += 1
+            continue
+        j, base, font = i + 1, (glyphs[i][2] + glyphs[i][4]) / 2, glyphs[i][6]
+        while j < len(glyphs) and flat[j] and glyphs[j][6] == font and abs((glyphs[j][2] + glyphs[j][4]) / 2 - base) < 0.5:
+            j += 1
+        sizes = [(g[3] - g[1]) * 1000 / TIMES_WIDTHS[g[0]] for g in glyphs[i:j] if g[0] in TIMES_WIDTHS and g[3] > g[1]]
+        runs.append((i, j, statistics.median(sizes) if sizes else None))
+        i = j
+    known = [size for _, _, size in runs if size]
+    if not known:
+        return glyphs
+    out = list(glyphs)
+    for i, j, size in runs:
+        size = size or statistics.median(known)  # symbols alone on their baseline: the page's Type 3 size
+        for k in range(i, j):
+            text, x0, y0, x1, y1, _, font = glyphs[k]
+            base = (y0 + y1) / 2
+            out[k] = (text, x0, base - (1 - TEXT_DESCENT) * size, x1, base + TEXT_DESCENT * size, size, font)
+    return out
 
 
 def symbol_fonts(fonts: dict[str, list[int]]) -> set[str]:
@@ -337,7 +379,9 @@ class PlumberBackend:
                 partly = _partly_mapped(chars) if partly is None else partly
                 text = unmapped(box, any_char=ch["fontname"] in partly) or text
             mx = ch["matrix"]
-            if mx[1] == mx[2] == 0 and mx[3] > 0 and y1 > y0:  # upright, the box hangs (f - y0) below the baseline f
+            if y1 - y0 < FLAT * (x1 - x0) and mx[1] == mx[2] == 0:  # a tiny size (a Type 3 font): on its baseline,
+                box = apply_box(m, (x0, mx[5], x1, mx[5]))  # as MuPDF's origin puts it; `unflatten` sizes it
+            elif mx[1] == mx[2] == 0 and mx[3] > 0 and y1 > y0:  # upright, the box hangs (f - y0) below the baseline f
                 depth = (mx[5] - y0) / (y1 - y0)
                 if (fit := text_descent(depth, not is_unmapped(text))) != depth:
                     box = apply_box(m, (x0, y0 + (depth - fit) * (y1 - y0), x1, y1 + (depth - fit) * (y1 - y0)))

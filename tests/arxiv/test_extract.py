@@ -284,3 +284,57 @@ def test_inline_symbols_of_deep_fonts_stay_on_their_line(tmp_path, backend):
     assert lines[1] == "support regions of size ω × ω, the two-pass method"
     assert lines[2] == "and the cost over all frames is the ∑ over time."
     assert page.elements[0].lines[1].bbox[3] - 112 < 3.5  # the line box ends near the text's descent, not 9.6 pt below the baseline
+
+
+def _type3_pdf(path: Path) -> None:
+    """Three lines; the middle one in a Type 3 font as old pdfTeX wrote bitmap fonts: FontMatrix the
+    identity (y flipped), glyphs 100 units to the em, set at 0.1 Tf, so the glyphs are 10 pt though the font
+    size is a tenth of a point. Written by hand: PyMuPDF cannot make a Type 3 font."""
+    from pdfminer.fontmetrics import FONT_METRICS
+
+    times = FONT_METRICS["Times-Roman"][1]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    procs = {"space": "25 0 d0", **{c: f"{round(times[c] / 10)} 0 0 -70 {round(times[c] / 10)} 0 d1 5 -60 4 60 re f" for c in letters}}
+    objs: list[str] = []
+
+    def add(obj: str) -> int:
+        objs.append(obj)
+        return len(objs)
+
+    refs = " ".join(f"/{name} {add(f'<< /Length {len(p)} >>' + chr(10) + 'stream' + chr(10) + p + chr(10) + 'endstream')} 0 R" for name, p in procs.items())
+    widths = "25" + " 0" * 64 + "".join(f" {round(times[c] / 10)}" for c in letters)
+    t3 = add(f"<< /Type /Font /Subtype /Type3 /FontBBox [0 -70 100 30] /FontMatrix [1 0 0 -1 0 0] /CharProcs << {refs} >> "
+             f"/Encoding << /Type /Encoding /Differences [32 /space 97 {' '.join('/' + c for c in letters)}] >> "
+             f"/FirstChar 32 /LastChar 122 /Widths [{widths}] >>")  # fmt: skip
+    helv = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    content = ("BT /F1 10 Tf 72 700 Td (A line of body text set in Helvetica for the page) Tj ET\n"
+               "BT /F2 0.1 Tf 1 0 0 -1 72 686 Tm (the cat sat on the mat with a hat) Tj ET\n"
+               "BT /F1 10 Tf 72 672 Td (and a third line of body text under it to close) Tj ET\n")  # fmt: skip
+    stream = add(f"<< /Length {len(content)} >>\nstream\n{content}endstream")
+    page = add(f"<< /Type /Page /Parent {len(objs) + 2} 0 R /MediaBox [0 0 612 792] "
+               f"/Resources << /Font << /F1 {helv} 0 R /F2 {t3} 0 R >> >> /Contents {stream} 0 R >>")  # fmt: skip
+    pages = add(f"<< /Type /Pages /Kids [{page} 0 R] /Count 1 >>")
+    root = add(f"<< /Type /Catalog /Pages {pages} 0 R >>")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{obj}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode() + b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root {root} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_type3_font_set_at_a_tiny_size_gets_its_glyphs_true_size(tmp_path, backend):
+    """pdfminer and MuPDF both give the Type 3 line's glyphs a size of 0.1 pt and boxes a tenth of a point
+    high: its words were no text line's, read out of place as math. Their size is taken from their
+    advances against Times' widths (as poppler guesses from an 'm'), about 10 pt, on their baseline."""
+    path = tmp_path / "type3.pdf"
+    _type3_pdf(path)
+    (page,), _ = extract(path, backend)
+    assert [e.type for e in page.elements] == ["para"]
+    assert [ln.text for ln in page.elements[0].lines] == [
+        "A line of body text set in Helvetica for the page", "the cat sat on the mat with a hat", "and a third line of body text under it to close"]
+    line = page.elements[0].lines[1]
+    assert 9.0 <= line.bbox[3] - line.bbox[1] <= 11.0 and abs(line.bbox[3] - 2.5 - (792 - 686)) < 1.0, line.bbox
