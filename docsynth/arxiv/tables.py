@@ -46,6 +46,7 @@ HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 SENTENCE_TAIL = re.compile(r"^[a-z].*[.!?]\)?$")  # the end of a sentence (a caption's last line), not a header
+LABEL_BELOW = 0.3  # a row's height: a group's label centred this far below its first row's middle spans the group
 DOUBLE_RULE = 3  # points: rules this close are the two lines of one double rule
 PROSE_CELL = 5  # words of two letters or more: a cell's line this long is a line of prose
 _LETTERS = re.compile(r"[^\W\d_]{2}")
@@ -206,9 +207,9 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     leaves the first column empty (a cell wrapped onto the next line, a header wrapped over two); two rows
     with first cells of their own stay rows (a group of rows between two midrules, each row whole), and so
     do a row of labels across columns (a header's group labels over the column heads) and two rows that
-    fill every column but the first between two rules whose first and last of three text rows or more
-    leave the first column empty (`_under_label`: a group's rows beside one label centred on them all; a
-    cell wrapped onto the next line starts beside its row's label, a header's label sits on its last line)."""
+    fill every column but the first between two rules whose one label in the first column is set lower
+    than the first row (`_centred_label`, `_under_label`: a group's rows beside one label centred on them
+    all; a cell wrapped onto the next line starts level with its row's label)."""
     ys, inner = _rule_ys(grid, bands, hrules)
     if not every and len(inner) < 0.5 * (len(grid) - 1):
         return grid  # rules under the header and at the ends only (booktabs): every text row is a row
@@ -216,10 +217,7 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     by_key: dict[int, list[list[TLine]]] = {}
     for row, key in zip(grid, row_keys):
         by_key.setdefault(key, []).append(row)
-    # a band of three text rows or more whose first and last leave the first column empty: its label is
-    # set level with a middle row, centred on them all (`\multirow`)
-    centred = {k for k, rows in by_key.items() if not every and len(rows) >= 3 and not _first_cell(rows[0], bands)
-               and not _first_cell(rows[-1], bands)}  # (a header's label is centred on its wrapped heads: one row)
+    centred = {k for k, rows in by_key.items() if not every and _centred_label(rows, bands)}  # (a header's is one row)
     out: list[list[TLine]] = []
     keys: list[int] = []
     for row, key in zip(grid, row_keys):
@@ -307,6 +305,23 @@ def _wrapped_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], spa
 def _spanning(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
     """Whether a row holds a label across columns (a header's group label): a row of its own."""
     return any(_band(c, bands)[1] > 1 for c in row)
+
+
+def _centred_label(rows: list[list[TLine]], bands: list[tuple[float, float]]) -> bool:
+    """Whether the text rows between two rules share one label in the first column set between the first
+    row and the last, centred on them (`\\multirow`): a cell wrapped onto the next lines starts level with its
+    row's label, a header wrapped over two lines may set its label level with the last."""
+    labels = [c for row in rows for c in row if _band(c, bands)[0] == 0]
+    top, bottom = ([c for c in row if _band(c, bands)[0] != 0] for row in (rows[0], rows[-1]))
+    if len(rows) < 2 or len(labels) != 1 or not top or not bottom:
+        return False
+    height = statistics.median(c.bbox[3] - c.bbox[1] for c in top)
+    y = (labels[0].bbox[1] + labels[0].bbox[3]) / 2
+    return _middle(top) + LABEL_BELOW * height < y < _middle(bottom) - LABEL_BELOW * height
+
+
+def _middle(cells: list[TLine]) -> float:
+    return sum((c.bbox[1] + c.bbox[3]) / 2 for c in cells) / len(cells)
 
 
 def _under_label(row: list[TLine], bands: list[tuple[float, float]]) -> bool:

@@ -1237,6 +1237,15 @@ def test_rows_beside_a_label_spanning_them_stay_rows_in_a_ruled_table():
     rows = table.text.split("\n")
     assert len(rows) == 8, rows
     assert rows[1:4] == [" | dev | default | 12 | 25.88", "1 | dev | +id | 137k | 25.53", " | dev | +ng | 29k | 25.82"]
+    # a group of two rows: its label centred between them, level with neither
+    label = next(w for w in words if w.text == "1")
+    two = [w for w in words if w is not label and not (96.0 + 28 <= w.bbox[1] < 96.0 + 42)]  # the group's third row gone
+    two.append(word("1", 80, 96.0 + 7))
+    hl = [h for h in hlines if h[0][1] > 96.0 + 35] + [((56.0, 94.0, 420.0, 94.4), "hline")]
+    elements, _ = assemble(two, {}, [], hl + vlines, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.text.split("\n")[1:3] == [" | dev | default | 12 | 25.88", "1 | dev | +id | 137k | 25.53"] or \
+        table.text.split("\n")[1:3] == ["1 | dev | default | 12 | 25.88", " | dev | +id | 137k | 25.53"], table.text
 
 
 def test_double_rules_between_groups_do_not_make_a_table_ruled_between_its_rows():
