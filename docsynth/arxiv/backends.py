@@ -353,6 +353,8 @@ class PlumberBackend:
             glyphs = self._glyphs(pp.chars, m, mb0, unmapped)
             images = [apply_box(m, (o["x0"] - mb0, o["y0"], o["x1"] - mb0, o["y1"])) for o in pp.images]
             paths = [self._path(o, m, mb0) for o in (*pp.rects, *pp.lines, *pp.curves)]
+            if isinstance(unmapped, GlyphSpeller) and any(max(b[2] - b[0], b[3] - b[1]) >= BIG_PATH for b, _ in paths):
+                paths = _clip_like_mupdf(paths, unmapped)
         finally:
             pp.close()  # drop pdfplumber's per-page caches
         return glyphs.raw_page(frame.width, frame.height, images, paths)
@@ -398,6 +400,52 @@ class PlumberBackend:
         self.pdf.close()
 
 
+BIG_PATH = 100.0  # points: a pdfminer path this long either way is clipped as MuPDF clips it (a figure's frame)
+
+
+def clipped_drawings(page) -> list[tuple[dict, Box | None]]:
+    """MuPDF's drawings of a page, each with its box cut to the clip paths around it (unrotated page space),
+    None where they clip it away altogether. An included figure's frame or background runs far past the
+    clip that shows only part of it; unclipped, it made a figure over the text around it."""
+    clips: list[Box] = []  # the clip in force at each nesting level (MuPDF's `level`)
+    out = []
+    for d in page.get_drawings(extended=True):
+        level = d.get("level", 0)
+        del clips[level:]
+        if d["type"] in ("clip", "group"):
+            outer = clips[-1] if clips else None
+            own = tuple(d["scissor"]) if d["type"] == "clip" and d.get("scissor") is not None else outer
+            clips.append(_meet(own, outer) if own is not None and outer is not None else own)
+            continue
+        rect = tuple(d["rect"])
+        out.append((d, _meet(rect, clips[-1]) if clips and clips[-1] is not None else rect))
+    return out
+
+
+def _meet(a: Box, b: Box) -> Box | None:
+    """Two boxes' intersection (a segment's zero-high box kept), or None where they do not meet."""
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x0, y0, x1, y1) if x0 <= x1 and y0 <= y1 else None
+
+
+def _clip_like_mupdf(paths: list[tuple[Box, str]], mupdf: "GlyphSpeller") -> list[tuple[Box, str]]:
+    """pdfminer's paths with the long ones (BIG_PATH) cut to the clips MuPDF finds around the same drawing
+    (matched by box, within a point); one that MuPDF clips away entirely is left out. pdfminer knows no
+    clip paths; only long paths are worth the lookup (a frame or background past its figure's clip)."""
+    fpage = mupdf.fdoc[mupdf.page_index]
+    rm = tuple(fpage.rotation_matrix)
+    drawn = [(apply_box(rm, tuple(d["rect"])), cut and apply_box(rm, cut)) for d, cut in clipped_drawings(fpage)]
+    out = []
+    for box, kind in paths:
+        if max(box[2] - box[0], box[3] - box[1]) >= BIG_PATH:
+            same = [cut for full, cut in drawn if all(abs(u - v) <= 1.0 for u, v in zip(full, box))]
+            if same and same[0] is None:
+                continue  # clipped away altogether
+            box = same[0] if same else box
+        out.append((box, kind))
+    return out
+
+
 def _user_unit(value) -> float:
     """A page's /UserUnit as pdfminer gives it (a number, or a reference to one); 1 when absent or absurd."""
     from pdfminer.pdftypes import resolve1
@@ -433,7 +481,7 @@ class MupdfBackend:
         raw = page.get_text("rawdict", flags=self.FLAGS)
         glyphs = self._glyphs(raw, rm, self._descents(page))
         images = [apply_box(rm, tuple(info["bbox"])) for info in page.get_image_info()]
-        paths = [self._path(d, rm) for d in page.get_drawings(extended=False)]
+        paths = [self._path(d, rm, box) for d, box in clipped_drawings(page) if box is not None]
         return glyphs.raw_page(page.rect.width, page.rect.height, images, paths)
 
     def _descents(self, page) -> dict[str, float]:
@@ -472,8 +520,8 @@ class MupdfBackend:
         return out
 
     @staticmethod
-    def _path(d: dict, rm) -> tuple[Box, str]:
-        box = apply_box(rm, tuple(d["rect"]))
+    def _path(d: dict, rm, rect: Box | None = None) -> tuple[Box, str]:
+        box = apply_box(rm, tuple(d["rect"]) if rect is None else rect)
         lines = [item for item in d["items"] if item[0] == "l"]
         slanted = any(abs(p.x - q.x) > 0.01 and abs(p.y - q.y) > 0.01 for _, p, q, *_ in lines)
         # a polyline with a slanted segment is a curve (a plot's line); a box drawn as four lines is a rectangle

@@ -338,3 +338,44 @@ def test_a_type3_font_set_at_a_tiny_size_gets_its_glyphs_true_size(tmp_path, bac
         "A line of body text set in Helvetica for the page", "the cat sat on the mat with a hat", "and a third line of body text under it to close"]
     line = page.elements[0].lines[1]
     assert 9.0 <= line.bbox[3] - line.bbox[1] <= 11.0 and abs(line.bbox[3] - 2.5 - (792 - 686)) < 1.0, line.bbox
+
+
+def _clipped_figure_pdf(path: Path) -> tuple[float, float, float, float]:
+    """A page of prose with a figure included from another PDF, as `\\includegraphics[clip, trim=…]` sets it:
+    the source page's frame, a grey box over the whole page, runs far past the clip that shows only a plot
+    in its corner. Returns the clip in page points."""
+    import pymupdf
+
+    src = pymupdf.open()
+    sp = src.new_page(width=400, height=300)
+    sp.draw_rect(pymupdf.Rect(2, 2, 398, 298), color=(0.3, 0.3, 0.3), width=0.4)  # the frame, clipped away but a corner
+    for k in range(12):  # the plot
+        sp.draw_line(pymupdf.Point(20 + 8 * k, 150 - 5 * k), pymupdf.Point(28 + 8 * k, 145 - 5 * k), color=(0, 0, 1), width=1)
+    sp.draw_rect(pymupdf.Rect(15, 80, 125, 160), color=(0, 0, 0), width=0.5)
+    doc = pymupdf.open()
+    page = doc.new_page()
+    clip = (72.0, 72.0, 202.0, 172.0)
+    page.show_pdf_page(pymupdf.Rect(clip), src, 0, clip=pymupdf.Rect(10, 70, 140, 170))
+    y = 190.0
+    for k in range(30):  # prose over the page, under the figure and beside it
+        x = 220.0 if y < 175 else 72.0
+        page.insert_text((x, y), f"line {k} of the prose that runs on the page around the figure", fontsize=10)
+        y += 13
+    for k in range(8):
+        page.insert_text((220.0, 80.0 + 12 * k), f"beside {k} the included figure runs prose", fontsize=10)
+    doc.save(path)
+    return clip
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_figure_is_cut_to_its_clip_and_swallows_no_prose(tmp_path, backend):
+    """pdfminer and MuPDF report a drawing's whole box, not what its clip shows: the included page's frame
+    made a figure over the prose beside and under the plot. Both backends cut a drawing to its clip."""
+    path = tmp_path / "clipped.pdf"
+    clip = _clipped_figure_pdf(path)
+    (page,), _ = extract(path, backend)
+    figures = [e for e in page.elements if e.type == "figure"]
+    assert len(figures) == 1
+    box = figures[0].bbox
+    assert box[0] >= clip[0] - 1 and box[1] >= clip[1] - 1 and box[2] <= clip[2] + 1 and box[3] <= clip[3] + 1, box
+    assert sum(len(e.lines) for e in page.elements if e.type != "figure") == 38
