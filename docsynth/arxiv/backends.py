@@ -353,7 +353,7 @@ class PlumberBackend:
             glyphs = self._glyphs(pp.chars, m, mb0, unmapped)
             images = [apply_box(m, (o["x0"] - mb0, o["y0"], o["x1"] - mb0, o["y1"])) for o in pp.images]
             paths = [self._path(o, m, mb0) for o in (*pp.rects, *pp.lines, *pp.curves)]
-            if isinstance(unmapped, GlyphSpeller) and any(max(b[2] - b[0], b[3] - b[1]) >= BIG_PATH for b, _ in paths):
+            if isinstance(unmapped, GlyphSpeller) and any(_big(b, k) for b, k in paths):
                 paths = _clip_like_mupdf(paths, unmapped)
         finally:
             pp.close()  # drop pdfplumber's per-page caches
@@ -400,7 +400,7 @@ class PlumberBackend:
         self.pdf.close()
 
 
-BIG_PATH = 100.0  # points: a pdfminer path this long either way is clipped as MuPDF clips it (a figure's frame)
+BIG_PATH = 100.0  # points: a pdfminer frame, fill or curve this long is clipped as MuPDF clips it (a figure's frame)
 
 
 def clipped_drawings(page) -> list[tuple[dict, Box | None]]:
@@ -428,16 +428,21 @@ def _meet(a: Box, b: Box) -> Box | None:
     return (x0, y0, x1, y1) if x0 <= x1 and y0 <= y1 else None
 
 
+def _big(box: Box, kind: str) -> bool:
+    """A long frame, fill or curve (a rule's clip never matters; a white background is no figure's)."""
+    return kind in ("rect", "fill", "curve") and max(box[2] - box[0], box[3] - box[1]) >= BIG_PATH
+
+
 def _clip_like_mupdf(paths: list[tuple[Box, str]], mupdf: "GlyphSpeller") -> list[tuple[Box, str]]:
-    """pdfminer's paths with the long ones (BIG_PATH) cut to the clips MuPDF finds around the same drawing
+    """pdfminer's paths with the long ones (`_big`) cut to the clips MuPDF finds around the same drawing
     (matched by box, within a point); one that MuPDF clips away entirely is left out. pdfminer knows no
-    clip paths; only long paths are worth the lookup (a frame or background past its figure's clip)."""
+    clip paths; only long frames, fills and curves are worth the lookup (past their figure's clip)."""
     fpage = mupdf.fdoc[mupdf.page_index]
     rm = tuple(fpage.rotation_matrix)
     drawn = [(apply_box(rm, tuple(d["rect"])), cut and apply_box(rm, cut)) for d, cut in clipped_drawings(fpage)]
     out = []
     for box, kind in paths:
-        if max(box[2] - box[0], box[3] - box[1]) >= BIG_PATH:
+        if _big(box, kind):
             same = [cut for full, cut in drawn if all(abs(u - v) <= 1.0 for u, v in zip(full, box))]
             if same and same[0] is None:
                 continue  # clipped away altogether
