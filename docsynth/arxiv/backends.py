@@ -385,7 +385,7 @@ class PlumberBackend:
                 box = apply_box(m, (x0, mx[5], x1, mx[5]))  # as MuPDF's origin puts it; `unflatten` sizes it
             elif mx[1] == mx[2] == 0 and mx[3] > 0 and y1 > y0:  # upright, the box hangs (f - y0) below the baseline f
                 depth = (mx[5] - y0) / (y1 - y0)
-                if (fit := text_descent(depth, not is_unmapped(text))) != depth:
+                if depth > DEEP_DESCENT and (fit := text_descent(depth, not is_unmapped(text))) != depth:
                     box = apply_box(m, (x0, y0 + (depth - fit) * (y1 - y0), x1, y1 + (depth - fit) * (y1 - y0)))
             out.add(angle, text, *box, size, ch["fontname"])
         return out
