@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, drawn_tables, find_figures, in_figure, split_labels
-from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, mat_inv
+from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, gap, mat_inv
 from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, body_size, fragments, level_rows, reading_order
 from docsynth.arxiv.paragraphs import build_elements, text_element
 from docsynth.arxiv.words import TO_FRAME, PWord
@@ -131,14 +131,10 @@ def _rotated_label(e: Element, figures: list[Figure]) -> int | None:
     if len(words) > LABEL_WORDS and not all(_TICK.fullmatch(w) for w in words):  # a rotated axis's tick labels are many
         return None
     reach = LABEL_REACH * min(e.bbox[2] - e.bbox[0], e.bbox[3] - e.bbox[1])  # the line's height: its font size
-    gaps = []  # its near end within reach (a column's long label over a matrix); the nearest figure's
-    for k, f in enumerate(figures):
-        (x0, y0, x1, y1), (a0, b0, a1, b1) = e.bbox, f.bbox
-        if (gap := max(a0 - x1, x0 - a1, b0 - y1, y0 - b1)) <= reach:
-            gaps.append((gap, k))
-    if not gaps:
+    near = [k for k, f in enumerate(figures) if gap(e.bbox, f.bbox) <= reach]  # its near end (a long label over a matrix)
+    if not near:
         return None
-    k = min(gaps)[1]
+    k = min(near, key=lambda k: gap(e.bbox, figures[k].bbox))  # the nearest figure's
     figures[k].bbox = box_union([figures[k].bbox, e.bbox])
     return k
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from docsynth.arxiv.geometry import Box, area, center_inside, clip
+from docsynth.arxiv.geometry import Box, area, center_inside, clip, gap
 from docsynth.arxiv.layout import assign_rows, body_size, fragments, level_rows
 from docsynth.arxiv.paragraphs import CAPTION
 from docsynth.arxiv.words import PWord
@@ -156,9 +156,9 @@ def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) 
         run = rules[:1]
         for r in rules[1:] + [None]:  # a run of rules with no prose between them (a caption above the first is none of it)
             if r is not None:
-                gap = (min(run[-1][0], r[0]), run[-1][1], max(run[-1][2], r[2]), r[3])
-                between = [w for w in words if center_inside(w.bbox, gap)]
-                if not any(_prose(fragments(between), body)) and not _crossed(gap, words):
+                space = (min(run[-1][0], r[0]), run[-1][1], max(run[-1][2], r[2]), r[3])  # between the two rules
+                between = [w for w in words if center_inside(w.bbox, space)]
+                if not any(_prose(fragments(between), body)) and not _crossed(space, words):
                     run.append(r)
                     continue
             box = box_union(run)
@@ -282,7 +282,7 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_ou
                     reach is not None and _beside(r.bbox, f.bbox, reach * r.words[0].size)
                     and not any(center_inside(b, box_union([f.bbox, r.bbox])) for b in prose_boxes))]  # fmt: skip
             if near:  # the nearest figure's (a tick label between two plots side by side belongs to the one it is next to)
-                f = min(near, key=lambda f: _distance(r.bbox, f.bbox))
+                f = min(near, key=lambda f: gap(r.bbox, f.bbox))
                 f.bbox = box_union([f.bbox, r.bbox])
                 taken[k] = True
     captions = [r.bbox for r, t in zip(runs, taken) if not t and CAPTION.match(" ".join(w.text for w in r.words))]
@@ -292,11 +292,6 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_ou
         if not t and (p or not any(all(in_figure(w, f) for w in r.words) for f in figures)):
             out.extend(r.words)
     return out, figures
-
-
-def _distance(a: Box, b: Box) -> float:
-    """The gap between two boxes (0 where they overlap)."""
-    return max(0.0, b[0] - a[2], a[0] - b[2]) + max(0.0, b[1] - a[3], a[1] - b[3])
 
 
 def _beside(b: Box, f: Box, reach: float) -> bool:

@@ -111,6 +111,11 @@ def area(b: Box) -> float:
     return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
 
 
+def gap(a: Box, b: Box) -> float:
+    """How far apart two boxes are: the wider of their horizontal and vertical gaps (0 where they overlap)."""
+    return max(0.0, b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3])
+
+
 def clip(b: Box, width: float, height: float) -> Box | None:
     """The part of `b` inside the page, or None when nothing is left."""
     c = (max(0.0, b[0]), max(0.0, b[1]), min(width, b[2]), min(height, b[3]))

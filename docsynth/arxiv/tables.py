@@ -32,6 +32,7 @@ import re
 import statistics
 from bisect import bisect_right
 from collections import Counter
+from itertools import groupby
 
 from docsynth.arxiv.geometry import Box
 from docsynth.arxiv.layout import TLine, level_rows
@@ -46,7 +47,7 @@ HEADER_SPAN = 3.5  # body sizes: header lines above a table region start at most
 EQNO = re.compile(r"\(\s*\d+(\.\d+)*[a-z]?\s*\)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 SENTENCE_TAIL = re.compile(r"^[a-z].*[.!?]\)?$")  # the end of a sentence (a caption's last line), not a header
-LABEL_BELOW = 0.3  # a row's height: a group's label centred this far below its first row's middle spans the group
+LABEL_BELOW = 0.3  # a row's height: a group's label this far below its first row's middle and above its last spans it
 DOUBLE_RULE = 3  # points: rules this close are the two lines of one double rule
 PROSE_CELL = 5  # words of two letters or more: a cell's line this long is a line of prose
 _LETTERS = re.compile(r"[^\W\d_]{2}")
@@ -213,7 +214,7 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     ys, inner = _rule_ys(grid, bands, hrules)
     if not every and len(inner) < 0.5 * (len(grid) - 1):
         return grid  # rules under the header and at the ends only (booktabs): every text row is a row
-    row_keys = [bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row)) for row in grid]
+    row_keys = _row_keys(grid, ys)
     by_key: dict[int, list[list[TLine]]] = {}
     for row, key in zip(grid, row_keys):
         by_key.setdefault(key, []).append(row)
@@ -248,7 +249,7 @@ def _header_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], hrul
     """A table's header wrapped over text rows above the rule under it (booktabs' midrule: the first rule
     inside the table) is one row, as rows between two rules are: a head cell over three lines is one cell."""
     _, inner = _rule_ys(grid, bands, hrules)
-    k = sum(1 for row in grid if inner and sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row) < inner[0])
+    k = sum(1 for row in grid if inner and _middle(row) < inner[0])
     return _rows_between_rules(grid[:k], bands, hrules, every=True) + grid[k:] if k >= 2 else grid
 
 
@@ -260,21 +261,21 @@ def _prose_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], hrule
     ys, inner = _rule_ys(grid, bands, hrules)
     if not inner:
         return grid
-    keys = [bisect_right(ys, sum((c.bbox[1] + c.bbox[3]) / 2 for c in row) / len(row)) for row in grid]
     out: list[list[TLine]] = []
-    k = 0
-    while k < len(grid):
-        j = k
-        while j + 1 < len(grid) and keys[j + 1] == keys[k]:
-            j += 1
-        prose = Counter(_band(c, bands)[0] for row in grid[k : j + 1] for c in row
+    for _, group in groupby(zip(grid, _row_keys(grid, ys)), key=lambda rk: rk[1]):
+        rows = [row for row, _ in group]
+        prose = Counter(_band(c, bands)[0] for row in rows for c in row
                         if sum(1 for w in c.words if _LETTERS.search(w.text)) >= PROSE_CELL)  # fmt: skip
-        if j > k and prose[0] >= 2 and any(n >= 2 for col, n in prose.items() if col):
-            out.append(_column_cells([c for row in grid[k : j + 1] for c in row], bands))
+        if len(rows) > 1 and prose[0] >= 2 and any(n >= 2 for col, n in prose.items() if col):
+            out.append(_column_cells([c for row in rows for c in row], bands))
         else:
-            out.extend(grid[k : j + 1])
-        k = j + 1
+            out.extend(rows)
     return out
+
+
+def _row_keys(grid: list[list[TLine]], ys: list[int]) -> list[int]:
+    """Which band between rules (at `ys`) each text row's middle lies in."""
+    return [bisect_right(ys, _middle(row)) for row in grid]
 
 
 def _wrapped_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], spans: set[int]) -> list[list[TLine]]:
