@@ -90,13 +90,13 @@ def unflatten(glyphs: list) -> list:
     `0.12 Tf`) gives glyph boxes a tenth of a point high in both libraries, and words of no size. The true
     size of a run of such glyphs (one font, one baseline, in stream order) is their advances over Times'
     widths for the same characters (median): poppler guesses it from the width of an 'm' the same way."""
-    if not any(g[4] - g[2] < FLAT * (g[3] - g[1]) and g[3] - g[1] > 1.0 for g in glyphs if not g[0].isspace()):
+    flat = [g[4] - g[2] < FLAT * max(g[3] - g[1], 1.0) for g in glyphs]  # (a blank's box a tenth high too)
+    if not any(f and g[3] - g[1] > 1.0 and not g[0].isspace() for f, g in zip(flat, glyphs)):
         return glyphs
     if not TIMES_WIDTHS:
         from pdfminer.fontmetrics import FONT_METRICS
 
         TIMES_WIDTHS.update({c: w for c, w in FONT_METRICS["Times-Roman"][1].items() if w > 0 and not c.isspace()})
-    flat = [g[4] - g[2] < FLAT * max(g[3] - g[1], 1.0) for g in glyphs]
     runs, i = [], 0
     while i < len(glyphs):
         if not flat[i]:

@@ -1218,11 +1218,27 @@ def test_a_table_of_prose_cells_between_rules_is_read_row_by_row():
     assert not [e for e in elements if e.type == "table"]
 
 
+def _grid_head():
+    """The head row of the ruled results tables below (five columns between rules at `_grid_lines`)."""
+    return [word(t, x, 80) for t, x in (("Algorithm", 60), ("Set", 140), ("Features", 200), ("Count", 280), ("Score", 340))]
+
+
+def _grid_lines(top, bottom):
+    return [((x, top, x + 0.4, bottom), "vline") for x in (56.0, 130.0, 190.0, 270.0, 330.0, 420.0)]
+
+
+def _grid_rows(words, paths):
+    """The one table's text rows."""
+    elements, _ = assemble(words, {}, [], paths, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    return table.text.split("\n")
+
+
 def test_rows_beside_a_label_spanning_them_stay_rows_in_a_ruled_table():
     """A grid table ruled between its rows but for one group of rows whose number is set once, level with
     its middle row (`\\multirow`): every text row of the group fills every column but the first, so each
     is a row of the table (as wrapped cells between two rules, they had been merged into one row)."""
-    words, hlines, y = [word(t, x, 80) for t, x in (("Algorithm", 60), ("Set", 140), ("Features", 200), ("Count", 280), ("Score", 340))], [], 96.0
+    words, hlines, y = _grid_head(), [], 96.0
     hlines.append(((56.0, 94.0, 420.0, 94.4), "hline"))
     rows = [("", "default", "12", "25.88"), ("1", "+id", "137k", "25.53"), ("", "+ng", "29k", "25.82")]
     rows += [(str(k), "+shape", "51", "25.91") for k in (2, 3, 4, 5)]
@@ -1231,10 +1247,8 @@ def test_rows_beside_a_label_spanning_them_stay_rows_in_a_ruled_table():
         y += 14
         if k >= 2:  # the group's rows share one cell of the first column: no rule between them
             hlines.append(((56.0, y - 2.0, 420.0, y - 1.6), "hline"))
-    vlines = [((x, 94.0, x + 0.4, y - 1.6), "vline") for x in (56.0, 130.0, 190.0, 270.0, 330.0, 420.0)]
-    elements, _ = assemble(words, {}, [], hlines + vlines, W, H, "para")
-    (table,) = [e for e in elements if e.type == "table"]
-    rows = table.text.split("\n")
+    vlines = _grid_lines(94.0, y - 1.6)
+    rows = _grid_rows(words, hlines + vlines)
     assert len(rows) == 8, rows
     assert rows[1:4] == [" | dev | default | 12 | 25.88", "1 | dev | +id | 137k | 25.53", " | dev | +ng | 29k | 25.82"]
     # a group of two rows: its label centred between them, level with neither
@@ -1242,17 +1256,16 @@ def test_rows_beside_a_label_spanning_them_stay_rows_in_a_ruled_table():
     two = [w for w in words if w is not label and not (96.0 + 28 <= w.bbox[1] < 96.0 + 42)]  # the group's third row gone
     two.append(word("1", 80, 96.0 + 7))
     hl = [h for h in hlines if h[0][1] > 96.0 + 35] + [((56.0, 94.0, 420.0, 94.4), "hline")]
-    elements, _ = assemble(two, {}, [], hl + vlines, W, H, "para")
-    (table,) = [e for e in elements if e.type == "table"]
-    assert table.text.split("\n")[1:3] == [" | dev | default | 12 | 25.88", "1 | dev | +id | 137k | 25.53"] or \
-        table.text.split("\n")[1:3] == ["1 | dev | default | 12 | 25.88", " | dev | +id | 137k | 25.53"], table.text
+    rows = _grid_rows(two, hl + vlines)
+    assert rows[1:3] in ([" | dev | default | 12 | 25.88", "1 | dev | +id | 137k | 25.53"],
+                         ["1 | dev | default | 12 | 25.88", " | dev | +id | 137k | 25.53"]), rows
 
 
 def test_double_rules_between_groups_do_not_make_a_table_ruled_between_its_rows():
     """Groups of rows between double rules (two lines 2 pt apart, `\\hline\\hline`), rows leaving the first
     column and a count empty: two lines are one rule, so the table is ruled between its groups, not between
     most rows, and each text row stays a row (counted twice, the rules had merged each group into one row)."""
-    words, hlines, y = [word(t, x, 80) for t, x in (("Algorithm", 60), ("Set", 140), ("Features", 200), ("Count", 280), ("Score", 340))], [], 96.0
+    words, hlines, y = _grid_head(), [], 96.0
     for top in (93.0, 95.0):
         hlines.append(((56.0, top, 420.0, top + 0.4), "hline"))
     for group in (1, 2, 3):
@@ -1264,10 +1277,7 @@ def test_double_rules_between_groups_do_not_make_a_table_ruled_between_its_rows(
         for bottom in (y - 3.0, y - 1.0):
             hlines.append(((56.0, bottom, 420.0, bottom + 0.4), "hline"))
         y += 2
-    vlines = [((x, 93.0, x + 0.4, y - 1.0), "vline") for x in (56.0, 130.0, 190.0, 270.0, 330.0, 420.0)]
-    elements, _ = assemble(words, {}, [], hlines + vlines, W, H, "para")
-    (table,) = [e for e in elements if e.type == "table"]
-    rows = table.text.split("\n")
+    rows = _grid_rows(words, hlines + _grid_lines(93.0, y - 1.0))
     assert len(rows) == 10, rows
     assert rows[1:4] == ["1 | dev | default | 12 | 25.88", " | dev | +id |  | 25.53", " | dev | +ng |  | 25.82"]
 
