@@ -30,7 +30,8 @@ def _channels_last(x: torch.Tensor) -> torch.Tensor:
 
 
 class VisionTokenizer:
-    """Wraps a trained MultiHeadAutoencoder; numpy uint8 pages in, int32 [h, w, G] codes out."""
+    """Wraps a trained model (a MultiHeadAutoencoder, or a PatchCodebook: `codebook.py`); numpy uint8
+    pages in, int32 [h, w, G] codes out."""
 
     def __init__(self, model: MultiHeadAutoencoder, recipe: dict | None = None):
         # eval mode, and channels-last weights: oneDNN's NHWC convolutions encode a page 1.83x
@@ -57,7 +58,15 @@ class VisionTokenizer:
                 raise ValueError(
                     f"{path} is not a vision tokenizer checkpoint: no {key!r} entry"
                 )
-        model = MultiHeadAutoencoder(VisionTokenizerConfig(**ckpt["config"]))
+        kind = ckpt.get("kind", "autoencoder")
+        if kind == "codebook":
+            from .codebook import CodebookConfig, PatchCodebook
+
+            model = PatchCodebook(CodebookConfig(**ckpt["config"]))
+        elif kind == "autoencoder":
+            model = MultiHeadAutoencoder(VisionTokenizerConfig(**ckpt["config"]))
+        else:
+            raise ValueError(f"{path}: unknown vision tokenizer kind {kind!r} (autoencoder or codebook)")
         state = {
             k: v.float() if v.is_floating_point() else v
             for k, v in ckpt["state_dict"].items()
@@ -75,7 +84,8 @@ class VisionTokenizer:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         torch.save(
-            {"config": self.cfg.to_dict(), "state_dict": state, "recipe": self.recipe},
+            {"config": self.cfg.to_dict(), "state_dict": state, "recipe": self.recipe,
+             "kind": getattr(self.model, "kind", "autoencoder")},
             tmp,
         )
         os.replace(tmp, path)

@@ -337,3 +337,73 @@ def test_the_shipped_wide_patch_checkpoint_spends_a_third_of_the_positions():
     codes = tok.encode(page)
     assert codes.shape == (50, 39, 32) and codes.shape[0] * codes.shape[1] <= 2000
     assert psnr(page, np.asarray(tok.decode(codes))[:792, :612]) > 20.0
+
+
+def _codebook_model(post_depth=0, k=16, seed=0):
+    from docsynth.model.vision.codebook import CodebookConfig, PatchCodebook
+
+    torch.manual_seed(seed)
+    model = PatchCodebook(CodebookConfig(codebook_size=k, post_depth=post_depth))
+    model.codebook.copy_(torch.rand(k, 8))
+    return model
+
+
+def test_codebook_blocks_tile_the_patch_and_codes_are_the_nearest_pattern():
+    """A patch of 16 x 16 is 32 blocks of 4 rows x 2 columns, head g the g-th block row-major; each
+    block's code is the nearest codebook row (brute force, on ink ** 0.5), and a page made of codebook
+    patterns codes back to the same ids."""
+    model = _codebook_model()
+    x = torch.rand(1, 1, 40, 35)  # padded white to 48 x 48: 3 x 3 patches
+    v = model.blocks(x)
+    assert v.shape == (1, 3, 3, 32, 8)
+    assert torch.equal(v[0, 0, 0, 0], x[0, 0, 0:4, 0:2].reshape(-1))
+    assert torch.equal(v[0, 0, 0, 1], x[0, 0, 0:4, 2:4].reshape(-1))
+    assert torch.equal(v[0, 1, 2, 8], x[0, 0, 20:24, 32:34].reshape(-1))  # patch (1, 2), block row 1, column 0
+    assert (v[0, 2, 2, -1] == 1.0).all()  # the white pad
+    assert torch.equal(model.unblocks(v)[..., :40, :35], x)
+    idx = model.encode(x)
+    ink = (1 - v) ** 0.5  # codes are chosen on ink ** ink_power
+    assert torch.allclose(model.ink(x), ink)
+    brute = ((ink.reshape(-1, 1, 8) - model.codebook[None]) ** 2).sum(-1).argmin(1)
+    assert torch.equal(idx.reshape(-1), brute)
+    assert torch.equal(model.encode(model.decode(idx)), idx)  # lookup pages re-encode to themselves
+
+
+def test_codebook_tokenizer_fits_saves_loads_and_reads(tmp_path):
+    """k-means lowers the blocks' error from its random start and the post filter lowers the loss; the
+    checkpoint keeps its kind, so load gives the same codes and pages; a checkpoint of another kind is
+    refused by name."""
+    from docsynth.model.vision.codebook import CodebookConfig, fit
+
+    rng = np.random.default_rng(0)
+    pages = []
+    for _ in range(3):
+        page = np.full((128, 96), 255, np.uint8)
+        for y in range(8, 120, 9):
+            for x in range(6, 90, 5):
+                page[y : y + 6, x : x + rng.integers(1, 4)] = rng.integers(0, 120)  # strokes of glyph-like runs
+        pages.append(page)
+    logs = []
+    tok = fit(CodebookConfig(codebook_size=32, post_depth=1, post_width=4), pages, iters=10, steps=40, crop=32, batch_size=4, log=logs.append)
+    errors = [float(line.split("error ")[1].split(",")[0]) for line in logs if "squared error" in line]
+    assert errors == sorted(errors, reverse=True) and errors[-1] < errors[0]
+    assert any(line.startswith("post filter 40/40") for line in logs)
+    assert (tok.G, tok.K, tok.patch) == (32, 32, 16)
+    codes = tok.encode(pages[0])
+    assert codes.shape == (8, 6, 32) and codes.dtype == np.int32 and codes.max() < 32
+    assert psnr(pages[0], tok.reconstruct(pages[0])) > 15.0
+    tok.save(tmp_path / "pq.pt")
+    again = VisionTokenizer.load(tmp_path / "pq.pt")
+    assert type(again.model).__name__ == "PatchCodebook" and again.recipe["pages"] == 3
+    assert np.array_equal(again.encode(pages[0]), codes) and np.array_equal(again.decode(codes), tok.decode(codes))
+    ck = torch.load(tmp_path / "pq.pt", weights_only=True)
+    ck["kind"] = "wavelet"
+    torch.save(ck, tmp_path / "odd.pt")
+    with pytest.raises(ValueError, match="odd.pt: unknown vision tokenizer kind 'wavelet'"):
+        VisionTokenizer.load(tmp_path / "odd.pt")
+    with pytest.raises(ValueError, match="channels must be 1"):
+        CodebookConfig(channels=3)
+    with pytest.raises(ValueError, match="divide patch"):
+        CodebookConfig(block=(3, 2))
+    with pytest.raises(ValueError, match="ink_power"):
+        CodebookConfig(ink_power=0)

@@ -1,0 +1,260 @@
+"""A codebook tokenizer for wide patches (issue 13): G small blocks per patch, each coded by k-means.
+
+    python -m docsynth.model.vision.codebook --out pq16.pt --papers ../shared/real_pdfs --seed 0
+
+A 16 x 16 patch is cut into G = 32 blocks of 4 x 2 pixels (4 rows, 2 columns). Head g codes block
+g (row-major inside the patch) by the nearest of K = 1024 grey patterns in its pool, so a patch is
+G ids, as DESIGN §6 asks: a head is a linear projection of the patch (the pixels of its block) and
+its quantizer a learned codebook. The pools hold the same patterns (one k-means over all blocks of
+the training pages; a block's statistics do not depend on where in the patch it lies) and stay
+separate pools in the vocabulary. Decoding looks each block up and a small residual conv net, the
+post filter, trained after the codebook on (looked-up page, page) pairs, smooths the block seams.
+
+Why blocks and not the conv autoencoder: at the same bits per pixel (10 bits per 8 pixels, as the
+8 x 8 tokenizer's 80 bits per 64) the learned patch-16 autoencoder reached legibility 0.864 after
+~115,000 CPU steps (8 h); k-means gives exact nearest-neighbour codes, trains in minutes and reads
+better (`bench/tokenizer.py`; the asset card has the curve). Blocks 4 x 2 read better than 2 x 4,
+1 x 8, residual 4 x 4 x 2 stages, 8 x 8 x 8 or 16 x 16 x 32 (session 12, same pages).
+
+k-means is written here (torch, Lloyd's iterations with dead codes reseeded) rather than taken from
+scikit-learn or faiss: neither is a dependency, and it is 20 lines on tensors already in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(kw_only=True)
+class CodebookConfig:
+    channels: int = 1  # grey only: k-means over RGB blocks was not tried
+    patch: int = 16  # pixels per patch side; one row of G codes per patch
+    block: tuple[int, int] = (4, 2)  # (rows, columns) of pixels one code covers
+    codebook_size: int = 1024  # K: patterns per pool
+    ink_power: float = 0.5  # blocks are coded as ink ** this (ink = 1 - grey): < 1 spreads the faint grey of thin strokes
+    post_width: int = 32  # channels of the post filter's convolutions
+    post_depth: int = 4  # hidden 3x3 convolutions of the post filter (0: lookup only)
+
+    def __post_init__(self):
+        self.block = tuple(self.block)
+        if self.channels != 1:
+            raise ValueError(f"the codebook tokenizer is grey: channels must be 1, got {self.channels}")
+        if len(self.block) != 2 or min(self.block) < 1 or self.patch % self.block[0] or self.patch % self.block[1]:
+            raise ValueError(f"block {self.block} must be two positive sizes that divide patch {self.patch}")
+        if self.codebook_size < 2 or self.post_width < 1 or self.post_depth < 0 or not 0 < self.ink_power <= 4:
+            raise ValueError("codebook_size must be >= 2, post_width >= 1, post_depth >= 0 and ink_power in (0, 4]")
+
+    @property
+    def heads(self) -> int:
+        return (self.patch // self.block[0]) * (self.patch // self.block[1])
+
+    @property
+    def K(self) -> int:
+        return self.codebook_size
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class PatchCodebook(nn.Module):
+    """encode: (B, 1, H, W) in [0, 1] -> (B, h, w, G) ids; decode: ids -> (B, 1, h*patch, w*patch)."""
+
+    kind = "codebook"  # the checkpoint's "kind": VisionTokenizer.load picks the model class by it
+
+    def __init__(self, cfg: CodebookConfig):
+        super().__init__()
+        self.cfg = cfg
+        bh, bw = cfg.block
+        self.register_buffer("codebook", torch.zeros(cfg.K, bh * bw))  # (K, block pixels) of ink ** ink_power; 0 = white
+        layers: list[nn.Module] = []
+        if cfg.post_depth:
+            layers = [nn.Conv2d(1, cfg.post_width, 3, padding=1)]
+            for _ in range(cfg.post_depth):
+                layers += [nn.SiLU(), nn.Conv2d(cfg.post_width, cfg.post_width, 3, padding=1)]
+            layers += [nn.SiLU(), nn.Conv2d(cfg.post_width, 1, 3, padding=1)]
+            layers[-1].weight.data.mul_(0.1)  # starts near the identity: the lookup is already close
+            nn.init.zeros_(layers[-1].bias)
+        self.post = nn.Sequential(*layers)
+
+    def blocks(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) -> (B, h, w, G, block pixels), the page padded white to whole patches."""
+        p, (bh, bw) = self.cfg.patch, self.cfg.block
+        ph, pw = (-x.shape[-2]) % p, (-x.shape[-1]) % p
+        x = torch.nn.functional.pad(x, (0, pw, 0, ph), value=1.0) if ph or pw else x
+        B, _, H, W = x.shape
+        h, w = H // p, W // p
+        x = x.reshape(B, h, p // bh, bh, w, p // bw, bw).permute(0, 1, 4, 2, 5, 3, 6)
+        return x.reshape(B, h, w, self.cfg.heads, bh * bw)
+
+    def unblocks(self, v: torch.Tensor) -> torch.Tensor:
+        """(B, h, w, G, block pixels) -> (B, 1, h*patch, w*patch)."""
+        p, (bh, bw) = self.cfg.patch, self.cfg.block
+        B, h, w = v.shape[:3]
+        v = v.reshape(B, h, w, p // bh, p // bw, bh, bw).permute(0, 1, 3, 5, 2, 4, 6)
+        return v.reshape(B, 1, h * p, w * p)
+
+    def ink(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) grey in [0, 1] -> (B, h, w, G, block pixels) in the codebook's space."""
+        return (1 - self.blocks(x.contiguous())).clamp(min=0) ** self.cfg.ink_power
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        v = self.ink(x)
+        flat = v.reshape(-1, v.shape[-1])
+        # a page is mostly blank blocks, and every blank block has the one code nearest to white
+        blank = (flat == 0).all(1)
+        idx = nearest(torch.zeros_like(flat[:1]), self.codebook).expand(len(flat)).clone()
+        idx[~blank] = nearest(flat[~blank], self.codebook)
+        return idx.view(v.shape[:4])
+
+    def lookup(self, idx: torch.Tensor) -> torch.Tensor:
+        return 1 - self.unblocks(self.codebook[idx].clamp(min=0) ** (1 / self.cfg.ink_power))
+
+    def decode(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.refine(self.lookup(idx))
+
+    def refine(self, y: torch.Tensor) -> torch.Tensor:
+        return y + self.post(y * 2 - 1) if len(self.post) else y
+
+
+def nearest(v: torch.Tensor, codebook: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    """Index of the nearest codebook row (squared Euclidean) for each row of v (N, D) -> (N,) int64."""
+    c2 = (codebook * codebook).sum(1)
+    return torch.cat([(c2 - 2 * part @ codebook.T).argmin(1) for part in v.split(chunk)]) if len(v) else v.new_zeros(0, dtype=torch.int64)
+
+
+def kmeans(v: torch.Tensor, k: int, iters: int, gen: torch.Generator, log=print) -> torch.Tensor:
+    """Lloyd's k-means from k rows drawn at random; a code no row chose is reseeded with a random row."""
+    if len(v) < k:
+        raise ValueError(f"k-means needs at least k={k} training vectors, got {len(v)}")
+    c = v[torch.randperm(len(v), generator=gen)[:k]].clone()
+    for it in range(iters):
+        idx = nearest(v, c)
+        count = torch.bincount(idx, minlength=k)
+        total = torch.zeros_like(c).index_add_(0, idx, v)
+        dead = count == 0
+        c[~dead] = total[~dead] / count[~dead, None]
+        c[dead] = v[torch.randint(len(v), (int(dead.sum()),), generator=gen)]
+        if (it + 1) % 5 == 0 or it + 1 == iters:
+            log(f"k-means {it + 1}/{iters}: mean squared error {float(((v - c[idx]) ** 2).mean()):.5f}, {int(dead.sum())} dead codes reseeded")
+    return c
+
+
+def training_pages(n: int, seed: int, papers: str | None, paper_share: float) -> list[np.ndarray]:
+    """n grey 72-dpi training pages: renderer pages of stream `seed`, and a share from `papers` (the
+    pages `held_out_page` keeps for evaluation left out)."""
+    from .pages import paper_pages, rendered_pages
+
+    n_papers = round(n * paper_share) if papers else 0
+    pages = list(rendered_pages(seed, limit=n - n_papers))
+    if n_papers:
+        pages += list(itertools.islice(paper_pages(papers, seed), n_papers))
+    return pages
+
+
+def fit(
+    cfg: CodebookConfig,
+    pages: list[np.ndarray],
+    *,
+    seed: int = 0,
+    iters: int = 25,
+    max_vectors: int = 1_500_000,
+    white_keep: float = 0.02,
+    steps: int = 3000,
+    crop: int = 64,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    log=print,
+):
+    """Fit the codebook by k-means on the pages' blocks (all inked blocks, `white_keep` of the blank
+    ones), then train the post filter for `steps` on crops of (looked-up page, page). Returns the
+    VisionTokenizer and its recipe's figures."""
+    from .tokenizer import VisionTokenizer
+    from .train import TrainConfig, _lr_at, reconstruction_loss, to_channels
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = PatchCodebook(cfg)
+    t0 = time.time()
+    xs = [torch.from_numpy(to_channels(p, 1))[None] for p in pages]  # (1, 1, H, W) each
+    v = torch.cat([model.ink(x).reshape(-1, model.codebook.shape[1]) for x in xs])
+    blank = (v < 0.01**cfg.ink_power).all(1)
+    keep = ~blank | (torch.rand(len(v), generator=gen) < white_keep)
+    v = v[keep]
+    v = v[torch.randperm(len(v), generator=gen)[:max_vectors]]
+    log(f"k-means on {len(v):,} blocks of {len(pages)} pages")
+    model.codebook.copy_(kmeans(v, cfg.K, iters, gen, log))
+    kmeans_s = time.time() - t0
+    recipe = {"pages": len(pages), "kmeans_vectors": len(v), "kmeans_iters": iters, "kmeans_seconds": round(kmeans_s, 1)}
+    if cfg.post_depth and steps:
+        with torch.no_grad():
+            pairs = [(model.lookup(model.encode(x))[..., : x.shape[-2], : x.shape[-1]], x) for x in xs]
+        pairs = [(a, b) for a, b in pairs if min(b.shape[-2:]) >= crop]
+        tc = TrainConfig(steps=steps, lr=lr, batch_size=batch_size, crop=crop)
+        opt = torch.optim.Adam(model.post.parameters(), lr=lr, betas=(0.9, 0.99))
+        rng = np.random.default_rng(seed)
+        for step in range(steps):
+            for group in opt.param_groups:
+                group["lr"] = _lr_at(step, tc)
+            got, want = _crops(pairs, crop, batch_size, rng)
+            loss = reconstruction_loss(model.refine(got), want, tc.l1_weight, tc.grad_weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if (step + 1) % 500 == 0 or step + 1 == steps:
+                log(f"post filter {step + 1}/{steps}: loss {loss.item():.5f} ({time.time() - t0:.0f} s)")
+        recipe.update(post_steps=steps, post_lr=lr, post_crop=crop, post_batch=batch_size)
+    recipe["train_seconds"] = round(time.time() - t0, 1)
+    return VisionTokenizer(model, recipe)
+
+
+def _crops(pairs: list, size: int, n: int, rng: np.random.Generator):
+    """n crops of (looked-up, stored) pages, mostly with ink: blank margins teach the filter nothing."""
+    got, want = [], []
+    while len(got) < n:
+        a, b = pairs[int(rng.integers(len(pairs)))]
+        y, x = int(rng.integers(b.shape[-2] - size + 1)), int(rng.integers(b.shape[-1] - size + 1))
+        crop = b[0, :, y : y + size, x : x + size]
+        if (crop < 0.8).float().mean() < 0.02 and rng.random() < 0.8:
+            continue
+        got.append(a[0, :, y : y + size, x : x + size])
+        want.append(crop)
+    return torch.stack(got), torch.stack(want)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m docsynth.model.vision.codebook", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, help="checkpoint path to write")
+    ap.add_argument("--pages", type=int, default=90, help="training pages (renderer pages and --papers pages)")
+    ap.add_argument("--papers", default=None, metavar="DIR", help="a folder of PDFs to draw --paper-share of the pages from")
+    ap.add_argument("--paper-share", type=float, default=1 / 3)
+    ap.add_argument("--patch", type=int, default=16)
+    ap.add_argument("--block", default="4,2", help="rows,columns of pixels one code covers")
+    ap.add_argument("--codebook-size", type=int, default=1024)
+    ap.add_argument("--ink-power", type=float, default=0.5, help="blocks are coded as (1 - grey) ** this")
+    ap.add_argument("--iters", type=int, default=25, help="k-means iterations")
+    ap.add_argument("--steps", type=int, default=3000, help="post-filter steps (0: lookup only)")
+    ap.add_argument("--post-depth", type=int, default=4)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = CodebookConfig(patch=args.patch, block=tuple(int(s) for s in args.block.split(",")), codebook_size=args.codebook_size,
+                         ink_power=args.ink_power, post_depth=args.post_depth if args.steps else 0)  # fmt: skip
+    pages = training_pages(args.pages, args.seed, args.papers, args.paper_share)
+    tok = fit(cfg, pages, seed=args.seed, iters=args.iters, steps=args.steps)
+    tok.recipe["command"] = "python -m docsynth.model.vision.codebook " + " ".join(argv if argv is not None else sys.argv[1:])
+    tok.save(args.out, half=True)
+    print(f"wrote {args.out}: G={cfg.heads}, K={cfg.K}, patch {cfg.patch}; {tok.recipe}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
