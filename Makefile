@@ -69,7 +69,7 @@ tokenizers-wide: install
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_120k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
 
 # the wide-patch codebook tokenizer (issue 13; patch 16, G = 32 blocks of 4 x 2 pixels, K = 1024; not the default):
-# k-means over the blocks of 90 pages (a third from ../shared/real_pdfs where it is there), then 3,000 steps
+# k-means over the blocks of 150 pages (a third from ../shared/real_pdfs where it is there), then 3,000 steps
 # of the post filter; about 10 min on two CPU threads.
 tokenizers-codebook: install
 	OMP_NUM_THREADS=2 $(PY) -m docsynth.model.vision.codebook --out docsynth/assets/vision_tokenizer_pq16.pt --threads 2 --seed 0 \

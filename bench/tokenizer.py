@@ -2,7 +2,8 @@
 
     python bench/tokenizer.py [CKPT ...] [--pages 8] [--real-pages 6] [--seed 1000003]
 
-CKPT: checkpoint paths (`default`, the shipped 8x one, is always included, first). For each:
+CKPT: checkpoint paths (`default`, the shipped 8x one, is always included, first; without CKPT every
+checkpoint shipped in docsynth/assets is measured). For each:
 
   positions/page  image positions of a page, (H/patch)·(W/patch), mean over held-out renderer pages
                   at their default knobs (page sizes letter, A4, A5, B5; structure), clean (no scan),
@@ -136,6 +137,12 @@ def main() -> int:
     ap.add_argument("--colour-pages", type=int, default=4, help="held-out RGB renderer pages for the colour error (0: skip)")
     args = ap.parse_args()
     ocr = available()
+    if not args.checkpoints:  # every shipped checkpoint beside the default
+        import docsynth
+        from docsynth.model.vision.tokenizer import DEFAULT_CHECKPOINT
+
+        assets = Path(docsynth.__file__).parent / "assets"
+        args.checkpoints = [str(p) for p in sorted(assets.glob("vision_tokenizer*.pt")) if p.name != DEFAULT_CHECKPOINT]
     sets = {"renderer": renderer_pages(args.pages, args.seed)}
     if args.real_pages:
         sets["real papers"] = real_pages(args.real_pages)
