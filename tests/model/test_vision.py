@@ -370,6 +370,10 @@ def test_codebook_blocks_tile_the_patch_and_codes_are_the_nearest_pattern():
     assert torch.allclose(model.ink(x), ink)
     brute = ((ink.reshape(-1, 1, 8) - model.codebook[None]) ** 2).sum(-1).argmin(1)
     assert torch.equal(idx.reshape(-1), brute)
+    assert idx[0, 2, 2, -1] == int((model.codebook**2).sum(1).argmin())  # a blank block: the code nearest white
+    model.codebook[5] = 0.0  # now a pure white pattern
+    assert (model.encode(torch.ones(1, 1, 16, 16)) == 5).all()
+    assert torch.allclose(model.lookup(idx), 1 - model.unblocks(model.codebook[idx] ** (1 / 0.7)))  # grey back from ink
     assert torch.equal(model.encode(model.decode(idx)), idx)  # lookup pages re-encode to themselves
 
 
