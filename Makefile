@@ -68,11 +68,11 @@ tokenizers-wide: install
 	$(P16) --out build/p16_120k.pt --init build/p16_100k.pt --steps 20000 --lr 2e-4 --seed 6 $(call papers,0.35)
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_120k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
 
-# the wide-patch codebook tokenizer (issue 13; patch 16, G = 32 blocks of 4 x 2 pixels, K = 1024; not the default):
+# the wide-patch codebook tokenizer (issue 13; patch 16, 32 blocks of 4 x 2 pixels and a colour head, K = 1024; not the default):
 # k-means over the blocks of 150 pages (a third from ../shared/real_pdfs where it is there), then 3,000 steps
 # of the post filter; about 10 min on two CPU threads.
 tokenizers-codebook: install
-	OMP_NUM_THREADS=2 $(PY) -m docsynth.model.vision.codebook --out docsynth/assets/vision_tokenizer_pq16.pt --threads 2 --seed 0 \
+	OMP_NUM_THREADS=2 $(PY) -m docsynth.model.vision.codebook --out docsynth/assets/vision_tokenizer_pq16.pt --channels 3 --threads 2 --seed 0 \
 		$(if $(wildcard ../shared/real_pdfs),--papers ../shared/real_pdfs,)
 
 # Training pages for a tokenizer run on a machine that cannot make them (a GPU machine without PyMuPDF):

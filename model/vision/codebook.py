@@ -12,6 +12,12 @@ post filter, trained after the codebook on (looked-up page, page) pairs, smooths
 Blocks are matched on ink ** `ink_power` (ink = 1 - grey), not on grey: a power under 1 spreads the
 faint greys of thin strokes (an e's bar at 7 pt), which plain squared error lets k-means average away.
 
+Colour (channels = 3): the blocks code the page's luma, and one more head (G = 33, the last) codes each
+patch's ink colour from a palette of K, fitted by k-means as well. The colour is a ratio: a patch's ink
+summed per channel (1 - rgb) over its luma ink (1 - luma). Ink anti-aliased against white keeps that
+ratio, so decoding recolours the grey: 1 - rgb = (1 - grey) * ratio. Black and grey ink is (1, 1, 1),
+one exact palette entry, so a grey page comes back grey. A patch holding two ink colours gets a blend.
+
 Why blocks and not the conv autoencoder: at the same bits per pixel (10 bits per 8 pixels, as the
 8 x 8 tokenizer's 80 bits per 64) the learned patch-16 autoencoder reached legibility 0.864 after
 ~115,000 CPU steps (8 h); k-means gives exact nearest-neighbour codes, trains in minutes and reads
@@ -38,7 +44,7 @@ from torch import nn
 
 @dataclass(kw_only=True)
 class CodebookConfig:
-    channels: int = 1  # grey only: k-means over RGB blocks was not tried
+    channels: int = 1  # 1 grey; 3 RGB: the blocks code the luma and one more head codes each patch's ink colour
     patch: int = 16  # pixels per patch side; one row of G codes per patch
     block: tuple[int, int] = (4, 2)  # (rows, columns) of pixels one code covers
     codebook_size: int = 1024  # K: patterns per pool
@@ -48,16 +54,20 @@ class CodebookConfig:
 
     def __post_init__(self):
         self.block = tuple(self.block)
-        if self.channels != 1:
-            raise ValueError(f"the codebook tokenizer is grey: channels must be 1, got {self.channels}")
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels}")
         if len(self.block) != 2 or min(self.block) < 1 or self.patch % self.block[0] or self.patch % self.block[1]:
             raise ValueError(f"block {self.block} must be two positive sizes that divide patch {self.patch}")
         if self.codebook_size < 2 or self.post_width < 1 or self.post_depth < 0 or not 0 < self.ink_power <= 4:
             raise ValueError("codebook_size must be >= 2, post_width >= 1, post_depth >= 0 and ink_power in (0, 4]")
 
     @property
-    def heads(self) -> int:
+    def blocks(self) -> int:
         return (self.patch // self.block[0]) * (self.patch // self.block[1])
+
+    @property
+    def heads(self) -> int:
+        return self.blocks + (self.channels == 3)  # the colour head last
 
     @property
     def K(self) -> int:
@@ -77,6 +87,8 @@ class PatchCodebook(nn.Module):
         self.cfg = cfg
         bh, bw = cfg.block
         self.register_buffer("codebook", torch.zeros(cfg.K, bh * bw))  # (K, block pixels) of ink ** ink_power; 0 = white
+        if cfg.channels == 3:  # (K, 3) ink colours as ratios: 1 - rgb = (1 - luma) * ratio; (1, 1, 1) is black or grey
+            self.register_buffer("palette", torch.ones(cfg.K, 3))
         layers: list[nn.Module] = []
         if cfg.post_depth:
             layers = [nn.Conv2d(1, cfg.post_width, 3, padding=1)]
@@ -95,7 +107,7 @@ class PatchCodebook(nn.Module):
         B, _, H, W = x.shape
         h, w = H // p, W // p
         x = x.reshape(B, h, p // bh, bh, w, p // bw, bw).permute(0, 1, 4, 2, 5, 3, 6)
-        return x.reshape(B, h, w, self.cfg.heads, bh * bw)
+        return x.reshape(B, h, w, self.cfg.blocks, bh * bw)
 
     def unblocks(self, v: torch.Tensor) -> torch.Tensor:
         """(B, h, w, G, block pixels) -> (B, 1, h*patch, w*patch)."""
@@ -109,22 +121,54 @@ class PatchCodebook(nn.Module):
         return (1 - self.blocks(x.contiguous())).clamp(min=0) ** self.cfg.ink_power
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        rgb = x if x.shape[1] == 3 else None
+        x = luma(x) if rgb is not None else x
         v = self.ink(x)
         flat = v.reshape(-1, v.shape[-1])
         # a page is mostly blank blocks, and every blank block has the one code nearest to white
         blank = (flat == 0).all(1)
         idx = nearest(torch.zeros_like(flat[:1]), self.codebook).expand(len(flat)).clone()
         idx[~blank] = nearest(flat[~blank], self.codebook)
-        return idx.view(v.shape[:4])
+        idx = idx.view(v.shape[:4])
+        if self.cfg.channels == 3:
+            ratio = ink_ratio(rgb if rgb is not None else x.expand(-1, 3, -1, -1), self.cfg.patch)  # (B, h, w, 3)
+            colour = nearest(ratio.reshape(-1, 3), self.palette).view(*ratio.shape[:3], 1)
+            idx = torch.cat([idx, colour], dim=-1)
+        return idx
 
     def lookup(self, idx: torch.Tensor) -> torch.Tensor:
-        return 1 - self.unblocks(self.codebook[idx].clamp(min=0) ** (1 / self.cfg.ink_power))
+        """Grey (B, 1, H, W) of the blocks' codes, before the post filter."""
+        return 1 - self.unblocks(self.codebook[idx[..., : self.cfg.blocks]].clamp(min=0) ** (1 / self.cfg.ink_power))
 
     def decode(self, idx: torch.Tensor) -> torch.Tensor:
-        return self.refine(self.lookup(idx))
+        grey = self.refine(self.lookup(idx))
+        if self.cfg.channels == 1:
+            return grey
+        p = self.cfg.patch
+        ratio = self.palette[idx[..., -1]].permute(0, 3, 1, 2)  # (B, 3, h, w)
+        ratio = ratio.repeat_interleave(p, dim=2).repeat_interleave(p, dim=3)
+        return 1 - (1 - grey) * ratio  # the patch's ink colour, as dark as the grey says
 
     def refine(self, y: torch.Tensor) -> torch.Tensor:
         return y + self.post(y * 2 - 1) if len(self.post) else y
+
+
+def luma(rgb: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 1, H, W), ITU-R 601 as VisionTokenizer converts grey pages."""
+    return (rgb * rgb.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+
+def ink_ratio(rgb: torch.Tensor, patch: int, floor: float = 0.5) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, h, w, 3): a patch's ink colour as the ratio of its summed ink per channel
+    (1 - rgb) to its summed luma ink (1 - luma). Anti-aliased ink mixes a colour with white, which keeps
+    this ratio, so one ratio per patch recolours the grey. A patch with under `floor` pixels' worth of
+    ink is (1, 1, 1): grey."""
+    ph, pw = (-rgb.shape[-2]) % patch, (-rgb.shape[-1]) % patch
+    rgb = torch.nn.functional.pad(rgb, (0, pw, 0, ph), value=1.0) if ph or pw else rgb
+    ink = torch.nn.functional.avg_pool2d(1 - rgb, patch, divisor_override=1)  # (B, 3, h, w) summed
+    grey = torch.nn.functional.avg_pool2d(1 - luma(rgb), patch, divisor_override=1)  # (B, 1, h, w)
+    ratio = torch.where(grey > floor, ink / grey.clamp(min=1e-6), torch.ones_like(ink))
+    return ratio.permute(0, 2, 3, 1)
 
 
 def nearest(v: torch.Tensor, codebook: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
@@ -150,15 +194,15 @@ def kmeans(v: torch.Tensor, k: int, iters: int, gen: torch.Generator, log=print)
     return c
 
 
-def training_pages(n: int, seed: int, papers: str | None, paper_share: float) -> list[np.ndarray]:
-    """n grey 72-dpi training pages: renderer pages of stream `seed`, and a share from `papers` (the
-    pages `held_out_page` keeps for evaluation left out)."""
+def training_pages(n: int, seed: int, papers: str | None, paper_share: float, rgb: bool = False) -> list[np.ndarray]:
+    """n 72-dpi training pages (grey, or RGB): renderer pages of stream `seed`, and a share from `papers`
+    (the pages `held_out_page` keeps for evaluation left out)."""
     from .pages import paper_pages, rendered_pages
 
     n_papers = round(n * paper_share) if papers else 0
-    pages = list(rendered_pages(seed, limit=n - n_papers))
+    pages = list(rendered_pages(seed, limit=n - n_papers, rgb=rgb))
     if n_papers:
-        pages += list(itertools.islice(paper_pages(papers, seed), n_papers))
+        pages += list(itertools.islice(paper_pages(papers, seed, rgb=rgb), n_papers))
     return pages
 
 
@@ -194,8 +238,16 @@ def fit(
     v = v[torch.randperm(len(v), generator=gen)[:max_vectors]]
     log(f"k-means on {len(v):,} blocks of {len(pages)} pages")
     model.codebook.copy_(kmeans(v, cfg.K, iters, gen, log))
-    kmeans_s = time.time() - t0
-    recipe = {"pages": len(pages), "kmeans_vectors": len(v), "kmeans_iters": iters, "kmeans_seconds": round(kmeans_s, 1)}
+    recipe = {"pages": len(pages), "kmeans_vectors": len(v), "kmeans_iters": iters}
+    if cfg.channels == 3:
+        ratios = torch.cat([ink_ratio(torch.from_numpy(to_channels(p, 3))[None], cfg.patch).reshape(-1, 3) for p in pages])
+        coloured = ratios[(ratios != 1).any(1)]  # patches with ink (grey ink is near (1, 1, 1), not at it)
+        log(f"palette: k-means on the ink colours of {len(coloured):,} patches")
+        palette = kmeans(torch.cat([coloured, torch.ones(1, 3)]), cfg.K, iters, gen, log)
+        palette[nearest(torch.ones(1, 3), palette)] = 1.0  # grey pages come back exactly grey
+        model.palette.copy_(palette)
+        recipe["palette_vectors"] = len(coloured) + 1
+    recipe["kmeans_seconds"] = round(time.time() - t0, 1)
     if cfg.post_depth and steps:
         with torch.no_grad():
             pairs = [(model.lookup(model.encode(x))[..., : x.shape[-2], : x.shape[-1]], x) for x in xs]
@@ -238,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=150, help="training pages (renderer pages and --papers pages)")
     ap.add_argument("--papers", default=None, metavar="DIR", help="a folder of PDFs to draw --paper-share of the pages from")
     ap.add_argument("--paper-share", type=float, default=1 / 3)
+    ap.add_argument("--channels", type=int, default=1, choices=(1, 3), help="3: RGB pages, one more head codes each patch's ink colour")
     ap.add_argument("--patch", type=int, default=16)
     ap.add_argument("--block", default="4,2", help="rows,columns of pixels one code covers")
     ap.add_argument("--codebook-size", type=int, default=1024)
@@ -250,9 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    cfg = CodebookConfig(patch=args.patch, block=tuple(int(s) for s in args.block.split(",")), codebook_size=args.codebook_size,
+    cfg = CodebookConfig(channels=args.channels, patch=args.patch, block=tuple(int(s) for s in args.block.split(",")), codebook_size=args.codebook_size,
                          ink_power=args.ink_power, post_depth=args.post_depth if args.steps else 0)  # fmt: skip
-    pages = training_pages(args.pages, args.seed, args.papers, args.paper_share)
+    pages = training_pages(args.pages, args.seed, args.papers, args.paper_share, rgb=args.channels == 3)
     tok = fit(cfg, pages, seed=args.seed, iters=args.iters, max_vectors=args.max_vectors, steps=args.steps)
     tok.recipe["command"] = "python -m docsynth.model.vision.codebook " + " ".join(argv if argv is not None else sys.argv[1:])
     tok.save(args.out, half=True)
