@@ -228,23 +228,32 @@ def test_bad_arguments_name_the_option(corpus, tmp_path):
     assert os.environ.get("WORLD_SIZE", "1") == "1"
 
 
+def generated_with(ckpt, out: Path, num_docs: int, G: int):
+    """A faker corpus generated into `out` with the vision checkpoint `ckpt` and validated; returns its first
+    sample, after checking that its token rows and codes are G wide."""
+    from docsynth import cli
+    from docsynth.corpus import Corpus
+
+    assert cli.main(["generate", "--source", "faker", "--num-docs", str(num_docs), "--out", str(out), "--seed", "0",
+                     "--set", f"vision.checkpoint={ckpt}"]) == 0  # fmt: skip
+    assert cli.main(["validate", str(out)]) == 0
+    corpus = Corpus(str(out))
+    assert corpus.vocab.G == G
+    sample = next(iter(corpus.samples(1)))
+    assert sample.tokens("a").shape[1] == G and sample.codes().shape[2] == G
+    return sample
+
+
 @pytest.mark.slow
 def test_one_code_per_patch_end_to_end(tmp_path):
     """G = 1: a one-head tokenizer the test trains, a corpus generated with it, validated, trained on."""
     from docsynth import cli
-    from docsynth.corpus import Corpus
 
     ckpt = tmp_path / "g1.pt"
     assert cli.main(["tokenizer", "train", "vision", "--out", str(ckpt), "--heads", "1", "--steps", "20", "--crop", "32",
                      "--batch-size", "4", "--pool-size", "4", "--eval-pages", "0"]) == 0  # fmt: skip
     out = tmp_path / "c"
-    assert cli.main(["generate", "--source", "faker", "--num-docs", "3", "--out", str(out), "--seed", "0",
-                     "--set", f"vision.checkpoint={ckpt}"]) == 0  # fmt: skip
-    assert cli.main(["validate", str(out)]) == 0
-    corpus = Corpus(str(out))
-    assert corpus.vocab.G == 1
-    sample = next(iter(corpus.samples(1)))
-    assert sample.tokens("a").shape[1] == 1 and sample.codes().shape[2] == 1
+    generated_with(ckpt, out, num_docs=3, G=1)
     run = tmp_path / "run"
     docsynth_train("--data", str(out), "--out", str(run), "--steps", "16", "--preset", "cpu-tiny",
                    "--seq-len", "256", "--batch-size", "2", "--log-every", "100")  # fmt: skip

@@ -427,21 +427,12 @@ def test_a_corpus_made_with_the_codebook_tokenizer_validates(tmp_path):
     from pathlib import Path
 
     import docsynth
-    from docsynth import cli
-    from docsynth.corpus import Corpus
+    from tests.model.test_train import generated_with
 
     ckpt = Path(docsynth.__file__).parent / "assets" / "vision_tokenizer_pq16.pt"
-    out = tmp_path / "c"
-    assert cli.main(["generate", "--source", "faker", "--num-docs", "1", "--out", str(out), "--seed", "0",
-                     "--set", f"vision.checkpoint={ckpt}"]) == 0  # fmt: skip
-    assert cli.main(["validate", str(out)]) == 0
-    corpus = Corpus(str(out))
-    assert corpus.vocab.G == 33
-    sample = next(iter(corpus.samples(1)))
-    codes = sample.codes()
-    assert codes.shape[2] == 33 and sample.tokens("a").shape[1] == 33
+    sample = generated_with(ckpt, tmp_path / "c", num_docs=1, G=33)
     page = sample.image()
-    rebuilt = VisionTokenizer.load(ckpt).decode(codes)[: page.shape[0], : page.shape[1]]
+    rebuilt = VisionTokenizer.load(ckpt).decode(sample.codes())[: page.shape[0], : page.shape[1]]
     assert psnr(page.reshape(rebuilt.shape[:2] + (-1,)), rebuilt.reshape(rebuilt.shape[:2] + (-1,))) > 20.0
 
 
