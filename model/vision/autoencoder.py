@@ -73,6 +73,12 @@ class VisionTokenizerConfig:
         return asdict(self)
 
 
+def pad_white(x: torch.Tensor, patch: int) -> torch.Tensor:
+    """(…, H, W) in [0, 1] padded white at the bottom and right to whole patches."""
+    ph, pw = (-x.shape[-2]) % patch, (-x.shape[-1]) % patch
+    return F.pad(x, (0, pw, 0, ph), value=1.0) if ph or pw else x
+
+
 class ResBlock(nn.Module):
     def __init__(self, width: int):
         super().__init__()
@@ -157,11 +163,7 @@ class MultiHeadAutoencoder(nn.Module):
         nn.init.constant_(last.bias, 1.0)  # pages are mostly white: start there
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:
-        p = self.cfg.patch
-        ph, pw = (-x.shape[-2]) % p, (-x.shape[-1]) % p
-        return (
-            F.pad(x, (0, pw, 0, ph), value=1.0) if ph or pw else x
-        )  # white pad bottom/right
+        return pad_white(x, self.cfg.patch)
 
     def _head_vectors(self, x: torch.Tensor) -> torch.Tensor:
         lat = self.encoder(self.pad(x) * 2 - 1).permute(

@@ -41,6 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .autoencoder import pad_white
+
 
 @dataclass(kw_only=True)
 class CodebookConfig:
@@ -62,12 +64,12 @@ class CodebookConfig:
             raise ValueError("codebook_size must be >= 2, post_width >= 1, post_depth >= 0 and ink_power in (0, 4]")
 
     @property
-    def blocks(self) -> int:
+    def block_heads(self) -> int:
         return (self.patch // self.block[0]) * (self.patch // self.block[1])
 
     @property
     def heads(self) -> int:
-        return self.blocks + (self.channels == 3)  # the colour head last
+        return self.block_heads + (self.channels == 3)  # the colour head last
 
     @property
     def K(self) -> int:
@@ -102,12 +104,11 @@ class PatchCodebook(nn.Module):
     def blocks(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, H, W) -> (B, h, w, G, block pixels), the page padded white to whole patches."""
         p, (bh, bw) = self.cfg.patch, self.cfg.block
-        ph, pw = (-x.shape[-2]) % p, (-x.shape[-1]) % p
-        x = torch.nn.functional.pad(x, (0, pw, 0, ph), value=1.0) if ph or pw else x
+        x = pad_white(x, p)
         B, _, H, W = x.shape
         h, w = H // p, W // p
         x = x.reshape(B, h, p // bh, bh, w, p // bw, bw).permute(0, 1, 4, 2, 5, 3, 6)
-        return x.reshape(B, h, w, self.cfg.blocks, bh * bw)
+        return x.reshape(B, h, w, self.cfg.block_heads, bh * bw)
 
     def unblocks(self, v: torch.Tensor) -> torch.Tensor:
         """(B, h, w, G, block pixels) -> (B, 1, h*patch, w*patch)."""
@@ -121,24 +122,27 @@ class PatchCodebook(nn.Module):
         return (1 - self.blocks(x.contiguous())).clamp(min=0) ** self.cfg.ink_power
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        rgb = x if x.shape[1] == 3 else None
-        x = luma(x) if rgb is not None else x
-        v = self.ink(x)
+        """(B, 1 or 3, H, W) -> (B, h, w, G): the blocks' codes of the luma, then (RGB) the colour code."""
+        idx = self.block_codes(luma(x) if x.shape[1] == 3 else x)
+        if self.cfg.channels == 1:
+            return idx
+        ratio = ink_ratio(x.expand(-1, 3, -1, -1), self.cfg.patch)  # (B, h, w, 3); a grey page is (1, 1, 1)
+        colour = nearest(ratio.reshape(-1, 3), self.palette).view(*ratio.shape[:3], 1)
+        return torch.cat([idx, colour], dim=-1)
+
+    def block_codes(self, grey: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) -> (B, h, w, block heads)."""
+        v = self.ink(grey)
         flat = v.reshape(-1, v.shape[-1])
         # a page is mostly blank blocks, and every blank block has the one code nearest to white
         blank = (flat == 0).all(1)
         idx = nearest(torch.zeros_like(flat[:1]), self.codebook).expand(len(flat)).clone()
         idx[~blank] = nearest(flat[~blank], self.codebook)
-        idx = idx.view(v.shape[:4])
-        if self.cfg.channels == 3:
-            ratio = ink_ratio(rgb if rgb is not None else x.expand(-1, 3, -1, -1), self.cfg.patch)  # (B, h, w, 3)
-            colour = nearest(ratio.reshape(-1, 3), self.palette).view(*ratio.shape[:3], 1)
-            idx = torch.cat([idx, colour], dim=-1)
-        return idx
+        return idx.view(v.shape[:4])
 
     def lookup(self, idx: torch.Tensor) -> torch.Tensor:
         """Grey (B, 1, H, W) of the blocks' codes, before the post filter."""
-        return 1 - self.unblocks(self.codebook[idx[..., : self.cfg.blocks]].clamp(min=0) ** (1 / self.cfg.ink_power))
+        return 1 - self.unblocks(self.codebook[idx[..., : self.cfg.block_heads]].clamp(min=0) ** (1 / self.cfg.ink_power))
 
     def decode(self, idx: torch.Tensor) -> torch.Tensor:
         grey = self.refine(self.lookup(idx))
@@ -163,8 +167,7 @@ def ink_ratio(rgb: torch.Tensor, patch: int, floor: float = 0.5) -> torch.Tensor
     (1 - rgb) to its summed luma ink (1 - luma). Anti-aliased ink mixes a colour with white, which keeps
     this ratio, so one ratio per patch recolours the grey. A patch with under `floor` pixels' worth of
     ink is (1, 1, 1): grey."""
-    ph, pw = (-rgb.shape[-2]) % patch, (-rgb.shape[-1]) % patch
-    rgb = torch.nn.functional.pad(rgb, (0, pw, 0, ph), value=1.0) if ph or pw else rgb
+    rgb = pad_white(rgb, patch)
     ink = torch.nn.functional.avg_pool2d(1 - rgb, patch, divisor_override=1)  # (B, 3, h, w) summed
     grey = torch.nn.functional.avg_pool2d(1 - luma(rgb), patch, divisor_override=1)  # (B, 1, h, w)
     ratio = torch.where(grey > floor, ink / grey.clamp(min=1e-6), torch.ones_like(ink))
@@ -250,7 +253,7 @@ def fit(
     recipe["kmeans_seconds"] = round(time.time() - t0, 1)
     if cfg.post_depth and steps:
         with torch.no_grad():
-            pairs = [(model.lookup(model.encode(x))[..., : x.shape[-2], : x.shape[-1]], x) for x in xs]
+            pairs = [(model.lookup(model.block_codes(x))[..., : x.shape[-2], : x.shape[-1]], x) for x in xs]
         pairs = [(a, b) for a, b in pairs if min(b.shape[-2:]) >= crop]
         tc = TrainConfig(steps=steps, lr=lr, batch_size=batch_size, crop=crop)
         opt = torch.optim.Adam(model.post.parameters(), lr=lr, betas=(0.9, 0.99))

@@ -33,7 +33,7 @@ class VisionTokenizer:
     """Wraps a trained model (a MultiHeadAutoencoder, or a PatchCodebook: `codebook.py`); numpy uint8
     pages in, int32 [h, w, G] codes out."""
 
-    def __init__(self, model: MultiHeadAutoencoder, recipe: dict | None = None):
+    def __init__(self, model: torch.nn.Module, recipe: dict | None = None):
         # eval mode, and channels-last weights: oneDNN's NHWC convolutions encode a page 1.83x
         # faster on one CPU thread than NCHW (bench/vision.py; codes differ from NCHW's in ~3 per
         # million, at FSQ rounding boundaries, and are as reproducible). encode feeds NHWC inputs;
