@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 import pymupdf
+from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import LIT, PSException
 
 from docsynth.arxiv.geometry import Box, PageFrame, apply_box
 from docsynth.arxiv.words import LIGATURES, PWord, build_rotated_words, build_words, direction_angle, is_unmapped
@@ -353,8 +355,8 @@ class PlumberBackend:
             glyphs = self._glyphs(pp.chars, m, mb0, unmapped)
             images = [apply_box(m, (o["x0"] - mb0, o["y0"], o["x1"] - mb0, o["y1"])) for o in pp.images]
             paths = [self._path(o, m, mb0) for o in (*pp.rects, *pp.lines, *pp.curves)]
-            if isinstance(unmapped, GlyphSpeller) and any(_big(b, k) for b, k in paths):
-                paths = _clip_like_mupdf(paths, unmapped)
+            if isinstance(unmapped, GlyphSpeller) and _clips_matter(po, paths, frame.width, frame.height):
+                paths = mupdf_paths(unmapped.fdoc[unmapped.page_index])
         finally:
             pp.close()  # drop pdfplumber's per-page caches
         return glyphs.raw_page(frame.width, frame.height, images, paths)
@@ -400,7 +402,8 @@ class PlumberBackend:
         self.pdf.close()
 
 
-BIG_PATH = 100.0  # points: a pdfminer frame, fill or curve this long is clipped as MuPDF clips it (a figure's frame)
+LIT_FORM = LIT("Form")  # a form XObject's /Subtype, as pdfminer interns it
+BIG_PATH = 100.0  # points: a page with a frame, fill or curve this long takes MuPDF's clipped drawings (a figure's frame)
 
 
 def clipped_drawings(page) -> list[tuple[dict, Box | None]]:
@@ -433,22 +436,25 @@ def _big(box: Box, kind: str) -> bool:
     return kind in ("rect", "fill", "curve") and max(box[2] - box[0], box[3] - box[1]) >= BIG_PATH
 
 
-def _clip_like_mupdf(paths: list[tuple[Box, str]], mupdf: "GlyphSpeller") -> list[tuple[Box, str]]:
-    """pdfminer's paths with the long ones (`_big`) cut to the clips MuPDF finds around the same drawing
-    (matched by box, within a point); one that MuPDF clips away entirely is left out. pdfminer knows no
-    clip paths; only long frames, fills and curves are worth the lookup (past their figure's clip)."""
-    fpage = mupdf.fdoc[mupdf.page_index]
-    rm = tuple(fpage.rotation_matrix)
-    drawn = [(apply_box(rm, tuple(d["rect"])), cut and apply_box(rm, cut)) for d, cut in clipped_drawings(fpage)]
-    out = []
-    for box, kind in paths:
-        if _big(box, kind):
-            same = [cut for full, cut in drawn if all(abs(u - v) <= 1.0 for u, v in zip(full, box))]
-            if same and same[0] is None:
-                continue  # clipped away altogether
-            box = same[0] if same else box
-        out.append((box, kind))
-    return out
+def _clips_matter(page_obj, paths: list[tuple[Box, str]], width: float, height: float) -> bool:
+    """Whether pdfminer's paths of a page may hold drawings a clip hides: pdfminer knows no clip paths and
+    no form's /BBox, so it keeps what they cut away. A page that draws a form (an included figure), a long
+    frame, fill or curve (`_big`), or anything off the page (a form's hidden drawings, placed by its
+    matrix) is read with MuPDF's clipped drawings; other pages' paths are the same in both libraries."""
+    if any(_big(b, k) or b[0] < -1 or b[1] < -1 or b[2] > width + 1 or b[3] > height + 1 for b, k in paths):
+        return True
+    try:
+        xobjects = resolve1((page_obj.resources or {}).get("XObject")) or {}
+        return any(getattr(resolve1(x), "attrs", {}).get("Subtype") == LIT_FORM for x in xobjects.values())
+    except (PSException, AttributeError, TypeError, ValueError, KeyError):  # damaged resources: MuPDF's reading
+        return True
+
+
+def mupdf_paths(page) -> list[tuple[Box, str]]:
+    """MuPDF's drawings of a page as (box cut to its clips, kind), in unrotated page space; what a clip
+    hides altogether is left out."""
+    rm = tuple(page.rotation_matrix)
+    return [MupdfBackend._path(d, rm, box) for d, box in clipped_drawings(page) if box is not None]
 
 
 def _user_unit(value) -> float:
@@ -486,8 +492,7 @@ class MupdfBackend:
         raw = page.get_text("rawdict", flags=self.FLAGS)
         glyphs = self._glyphs(raw, rm, self._descents(page))
         images = [apply_box(rm, tuple(info["bbox"])) for info in page.get_image_info()]
-        paths = [self._path(d, rm, box) for d, box in clipped_drawings(page) if box is not None]
-        return glyphs.raw_page(page.rect.width, page.rect.height, images, paths)
+        return glyphs.raw_page(page.rect.width, page.rect.height, images, mupdf_paths(page))
 
     def _descents(self, page) -> dict[str, float]:
         """Font name -> descent (fraction of the size) as pdfminer reads it: the descriptor's /Descent,

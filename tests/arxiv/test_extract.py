@@ -367,6 +367,61 @@ def _clipped_figure_pdf(path: Path) -> tuple[float, float, float, float]:
     return clip
 
 
+def _hidden_diagram_pdf(path: Path) -> tuple[float, float, float, float]:
+    """A page of prose with a small plot included from another PDF whose page also holds a diagram outside
+    the part shown: the form's /BBox hides it, and unclipped it would lie over the prose beside the plot.
+    Every drawing is short (under `BIG_PATH`), as a diagram's circles and arrows are. Returns the clip."""
+    import pymupdf
+
+    src = pymupdf.open()
+    sp = src.new_page(width=400, height=300)
+    for k in range(12):  # the plot, inside the part shown
+        sp.draw_line(pymupdf.Point(20 + 8 * k, 150 - 5 * k), pymupdf.Point(28 + 8 * k, 145 - 5 * k), color=(0, 0, 1), width=1)
+    sp.draw_rect(pymupdf.Rect(15, 80, 110, 160), color=(0, 0, 0), width=0.5)
+    for k in range(5):  # the hidden diagram: nodes and arrows right of the part shown
+        sp.draw_circle(pymupdf.Point(170 + 20 * k, 90 + 15 * k), 8, color=(0, 0, 0), width=0.6)
+        sp.draw_line(pymupdf.Point(178 + 20 * k, 95 + 15 * k), pymupdf.Point(186 + 20 * k, 103 + 15 * k), color=(0, 0, 0), width=0.6)
+    doc = pymupdf.open()
+    page = doc.new_page()
+    clip = (72.0, 72.0, 202.0, 172.0)
+    page.show_pdf_page(pymupdf.Rect(clip), src, 0, clip=pymupdf.Rect(10, 70, 140, 170))
+    for k in range(8):
+        page.insert_text((220.0, 80.0 + 12 * k), f"beside {k} the included figure runs prose on", fontsize=10)
+    for k in range(20):
+        page.insert_text((72.0, 200.0 + 13 * k), f"line {k} of the prose that runs on the page under the figure", fontsize=10)
+    doc.save(path)
+    return clip
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_drawings_a_form_hides_are_left_out(tmp_path, backend):
+    """pdfminer reads every drawing of an included PDF, also what the form's /BBox hides; MuPDF draws what
+    shows. On a real paper (science-parse's pedersen04 p4) the hidden curves of two diagrams, above the
+    page and on it, grew a figure over a column of prose. Both backends' paths are what the page shows,
+    and the figure stays inside the part shown."""
+    import pymupdf
+
+    from docsynth.arxiv.backends import GlyphSpeller, MupdfBackend, PlumberBackend
+
+    path = tmp_path / "hidden.pdf"
+    clip = _hidden_diagram_pdf(path)
+    with pymupdf.open(path) as fdoc:
+        if backend == "pdfplumber":
+            reader = PlumberBackend(str(path))
+            raw = reader.page(0, GlyphSpeller(fdoc, 0))
+        else:
+            reader = MupdfBackend(str(path))
+            raw = reader.page(0)
+        reader.close()
+    inside = lambda b: b[0] >= clip[0] - 1 and b[1] >= clip[1] - 1 and b[2] <= clip[2] + 1 and b[3] <= clip[3] + 1
+    assert raw.paths and all(inside(b) for b, _ in raw.paths), [b for b, _ in raw.paths if not inside(b)]
+    (page,), _ = extract(path, backend)
+    figures = [e for e in page.elements if e.type == "figure"]
+    assert len(figures) == 1 and inside(figures[0].bbox), figures
+    flow = [ln.text for e in page.elements if e.type != "figure" for ln in e.lines]
+    assert sum(t.startswith("beside") for t in flow) == 8 and len(flow) == 28, flow
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_figure_is_cut_to_its_clip_and_swallows_no_prose(tmp_path, backend):
     """pdfminer and MuPDF report a drawing's whole box, not what its clip shows: the included page's frame
