@@ -47,6 +47,7 @@ HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot 
 FOLIO_GAP = 0.6  # body sizes: a page number alone at the foot needs only this much clear space
 CENTRED_FOLIO_GAP, CENTRED = 0.1, 1.0  # body sizes: and a page number centred under the text (within CENTRED) this much
 NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
+GLUE_REACH, GLUE_SIDE = 8.0, 2  # body sizes, fragments: a line glued across a gutter is cut by this many lines this close
 TABLE_SHARE = 0.8  # share of a region's items inside a rule-bounded table for its gaps to be the table's
 FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side a column of the page
 RULED_SHARE = 0.6  # a vertical rule along this share of a region's height between two sides: a table's column line
@@ -200,6 +201,44 @@ def fragments(words: list[PWord]) -> list[Frag]:
             chains[best].append(w)
         buckets.setdefault(int(w.yc // BUCKET), []).append(best)
     return [Frag(ch, box_union(w.bbox for w in ch), -1) for ch in chains]
+
+
+def unglue(frags: list[Frag], body: float) -> list[Frag]:
+    """Fragments cut where a word starts flush with a column's left edge after a gap over that column's
+    gutter. An overfull line (an unbreakable token run into the gutter) closes the gutter to under
+    FRAG_GAP, and the left column's line glued to the right column's forced the page into bands. The
+    cut needs two column edges (EDGE_ROWS fragments of the page start at each), one where the line starts
+    and one where the cut does, and the columns near it: within
+    GLUE_REACH body sizes above or below, GLUE_SIDE fragments start at that edge, as many end left of the gap
+    under the glued line, and none crosses the gap."""
+    if len(frags) < 2 * EDGE_ROWS:
+        return frags
+    starts = sorted(f.bbox[0] for f in frags)
+    out = []
+    for f in frags:
+        cuts = [k for k in range(1, len(f.words)) if _glued_at(f, k, frags, starts, body)]
+        if not cuts:
+            out.append(f)
+            continue
+        for i, j in zip([0, *cuts], [*cuts, len(f.words)]):
+            out.append(Frag(f.words[i:j], box_union(w.bbox for w in f.words[i:j]), f.row))
+    return out
+
+
+def _glued_at(f: Frag, k: int, frags: list[Frag], starts: list[float], body: float) -> bool:
+    a, b = f.words[k - 1].bbox, f.words[k].bbox
+    if b[0] - a[2] < 0.25 * body:  # a word space or kerning, not a gutter
+        return False
+    edge = b[0]
+    if any(bisect_right(starts, x + EDGE_TOL) - bisect_left(starts, x - EDGE_TOL) < EDGE_ROWS for x in (edge, f.bbox[0])):
+        return False  # no column starts here, or the line starts where no column does (a centred title)
+    y0, y1 = f.bbox[1] - GLUE_REACH * body, f.bbox[3] + GLUE_REACH * body
+    near = [g for g in frags if g is not f and g.bbox[3] > y0 and g.bbox[1] < y1]
+    if any(g.bbox[0] < edge - EDGE_TOL and g.bbox[2] > a[2] + EDGE_TOL for g in near):
+        return False  # a line crosses the gap: no gutter there
+    flush = sum(abs(g.bbox[0] - edge) <= EDGE_TOL for g in near)
+    left = sum(g.bbox[2] <= a[2] + EDGE_TOL for g in near)
+    return flush >= GLUE_SIDE and left >= GLUE_SIDE
 
 
 def _vertical_cuts(items: list, gutter: float) -> list[float]:
@@ -477,18 +516,24 @@ def _ruled(left: list, right: list, box: Box, rules: list[Box]) -> bool:
 
 def _justified_gutters(region: list, body: float) -> list[float]:
     """Gutters narrower than GUTTER (tight two-column styles: 0.6 body sizes and up) that two justified
-    columns make plain: at least EDGE_ROWS fragments end flush (within EDGE_TOL points) at the gap's left
-    edge and as many start flush at its right edge."""
+    columns make plain: at least EDGE_ROWS fragments end flush (within EDGE_TOL points) at one edge within two
+    body sizes left of the gap's middle and as many start flush at one within two body sizes right of it."""
     out = []
     for x in _vertical_cuts(region, NARROW_GUTTER * body):
         left = [it.bbox[2] for it in region if isinstance(it, Frag) and it.bbox[2] <= x]
         right = [it.bbox[0] for it in region if isinstance(it, Frag) and it.bbox[0] >= x]
         if not left or not right:
             continue
-        edge_l, edge_r = max(left), min(right)
-        if sum(edge_l - v <= EDGE_TOL for v in left) >= EDGE_ROWS and sum(v - edge_r <= EDGE_TOL for v in right) >= EDGE_ROWS:
+        if _flush(left, x - 2 * body, x) >= EDGE_ROWS and _flush(right, x, x + 2 * body) >= EDGE_ROWS:
             out.append(x)
     return out
+
+
+def _flush(edges: list[float], lo: float, hi: float) -> int:
+    """How many of `edges` sit within EDGE_TOL of the commonest edge in [lo, hi]: the justified edge of a
+    column, which an overfull line (a token run into the gutter) passes without moving it."""
+    near = [e for e in edges if lo <= e <= hi]
+    return max((sum(abs(e - v) <= EDGE_TOL for v in edges) for e in near), default=0)
 
 
 def _word_space(region: list, x: float) -> bool:
@@ -634,7 +679,7 @@ def reading_order(words: list[PWord], blocks: list[Box], gutter: float, height: 
     horizontal rules, inside which no gap is a column gutter.
     With the page `height`, running heads and feet are taken out first (`margins`): a leaf of their own
     before and after everything else, so a head crossing the gutter cannot force the columns into bands."""
-    items: list = fragments(words) if words else []
+    items: list = unglue(fragments(words), gutter / GUTTER) if words else []
     items += [BlockItem(b, i) for i, b in enumerate(blocks)]
     head, items, foot = margins(items, height, gutter / GUTTER) if height else ([], items, [])
     leaves = [Leaf(band, box_union(it.bbox for it in band)) for band in (head,) if band]

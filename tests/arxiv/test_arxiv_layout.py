@@ -930,6 +930,23 @@ def test_punctuation_hanging_into_the_gutter_does_not_close_it():
     assert [ln.split()[0] for ln in lines[:10]] == ["left"] * 10 and all("right" not in ln for ln in lines[:11]), lines
 
 
+def test_a_first_line_run_into_the_gutter_is_cut_at_the_right_columns_edge():
+    """An overfull line (an unbreakable token run 7 pt into a 14 pt gutter, as in science-parse's mooney05
+    p4) closed the gutter to 7 pt, under the 8 pt that splits fragments: the left column's first line was
+    glued to the right column's, the pair read first and the right column's first line before the left
+    column. The line is cut where its word starts flush with the right column's edge; a centred title
+    over the gutter, with a word at that edge too, stays whole."""
+    left = [w for r in range(10) for w in _spaced(f"left column line {r} of running prose text".split(), 70, 600 + 12 * r, 4)]
+    edge = max(w.bbox[2] for w in left) + 14
+    right = [w for r in range(10) for w in _spaced(f"right column line {r} of running prose".split(), edge, 600 + 12 * r, 4)]
+    left = [PWord("PRP-team-our-NN-player-CD-unum-2", (70, 600, edge - 7, 610), 10.0, "Serif", 0)] + left[8:]  # 7 pt into the gutter
+    lines = texts(reading_order(left + right, [], 9.0))
+    assert [ln.split()[0] for ln in lines] == ["PRP-team-our-NN-player-CD-unum-2"] + ["left"] * 9 + ["right"] * 10, lines
+    title = [word("A Centred Title Over", edge - 110, 560, 14.0, BOLD), word("Both Columns", edge, 560, 14.0, BOLD)]
+    lines = texts(reading_order(title + left + right, [], 9.0))
+    assert lines[0] == "A Centred Title Over Both Columns" and lines[1].startswith("PRP") and lines[11].startswith("right"), lines
+
+
 def test_a_paragraph_that_starts_by_naming_a_figure_is_no_caption():
     from docsynth.arxiv.paragraphs import CAPTION
 
