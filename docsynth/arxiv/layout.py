@@ -208,9 +208,8 @@ def unglue(frags: list[Frag], body: float) -> list[Frag]:
     gutter. An overfull line (an unbreakable token run into the gutter) closes the gutter to under
     FRAG_GAP, and the left column's line glued to the right column's forced the page into bands. The
     cut needs two column edges (EDGE_ROWS fragments of the page start at each), one where the line starts
-    and one where the cut does, and the columns near it: within
-    GLUE_REACH body sizes above or below, GLUE_SIDE fragments start at that edge, as many end left of the gap
-    under the glued line, and none crosses the gap."""
+    and one where the cut does, and the columns near it: within GLUE_REACH body sizes above or below,
+    GLUE_SIDE fragments start at that edge, as many end left of the gap, and none crosses the gap."""
     if len(frags) < 2 * EDGE_ROWS:
         return frags
     starts = sorted(f.bbox[0] for f in frags)
