@@ -398,7 +398,8 @@ def test_drawings_a_form_hides_are_left_out(tmp_path, backend):
     """pdfminer reads every drawing of an included PDF, also what the form's /BBox hides; MuPDF draws what
     shows. On a real paper (science-parse's pedersen04 p4) the hidden curves of two diagrams, above the
     page and on it, grew a figure over a column of prose. Both backends' paths are what the page shows,
-    and the figure stays inside the part shown."""
+    and the figure stays inside the part shown. (On this small page the figure finder alone keeps the
+    prose out; the paths are what fails without the form test.)"""
     import pymupdf
 
     from docsynth.arxiv.backends import GlyphSpeller, MupdfBackend, PlumberBackend
