@@ -56,6 +56,7 @@ import numpy as np
 import torch
 import webdataset as wds
 from docsynth.model import masks
+from docsynth.model.vision.autoencoder import LUMA
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from docsynth.vocab import VocabSpec
@@ -226,7 +227,7 @@ def patches(img: np.ndarray, patch: int, channels: int, grid: tuple[int, int]) -
     img = np.asarray(img)
     img = img[:, :, None] if img.ndim == 2 else img[:, :, :3]
     if channels == 1 and img.shape[2] == 3:
-        img = np.rint(img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[:, :, None].astype(np.uint8)
+        img = np.rint(img.astype(np.float32) @ np.array(LUMA, dtype=np.float32))[:, :, None].astype(np.uint8)
     elif channels == 3 and img.shape[2] == 1:
         img = np.repeat(img, 3, axis=2)
     H, W, C = img.shape

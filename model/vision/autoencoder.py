@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -71,6 +72,21 @@ class VisionTokenizerConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+LUMA = (0.299, 0.587, 0.114)  # ITU-R 601 weights: an RGB page's grey
+
+
+def to_channels(img: np.ndarray, channels: int) -> np.ndarray:
+    """uint8 (H, W[, c]) -> float32 (channels, H, W) in [0, 1]: RGB made grey by LUMA, grey repeated to
+    RGB, alpha dropped."""
+    x = np.asarray(img, dtype=np.float32) / 255.0
+    x = x[:, :, None] if x.ndim == 2 else x[:, :, :3]
+    if channels == 1 and x.shape[2] == 3:
+        x = x @ np.array(LUMA, dtype=np.float32)[:, None]
+    elif channels == 3 and x.shape[2] == 1:
+        x = np.repeat(x, 3, axis=2)
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
 def pad_white(x: torch.Tensor, patch: int) -> torch.Tensor:

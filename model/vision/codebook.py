@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .autoencoder import pad_white
+from .autoencoder import LUMA, pad_white, to_channels
 
 
 @dataclass(kw_only=True)
@@ -158,8 +158,8 @@ class PatchCodebook(nn.Module):
 
 
 def luma(rgb: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) -> (B, 1, H, W), ITU-R 601 as VisionTokenizer converts grey pages."""
-    return (rgb * rgb.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    """(B, 3, H, W) -> (B, 1, H, W), by the weights `to_channels` makes grey pages with."""
+    return (rgb * rgb.new_tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
 
 
 def ink_ratio(rgb: torch.Tensor, patch: int, floor: float = 0.5) -> torch.Tensor:
@@ -227,7 +227,7 @@ def fit(
     ones), then train the post filter for `steps` on crops of (looked-up page, page). Returns the
     VisionTokenizer and its recipe's figures."""
     from .tokenizer import VisionTokenizer
-    from .train import TrainConfig, _lr_at, reconstruction_loss, to_channels
+    from .train import TrainConfig, _lr_at, reconstruction_loss
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig
+from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig, to_channels
 
 DEFAULT_CHECKPOINT = "vision_tokenizer.pt"  # inside the docsynth.assets package
 
@@ -105,15 +105,7 @@ class VisionTokenizer:
             raise ValueError(
                 f"image {i}: expected (H, W) or (H, W, 1|3|4), got {img.shape}"
             )
-        img = img[:, :, :3]  # drop alpha
-        x = img.astype(np.float32) / 255.0  # (H, W, c)
-        if self.channels == 1 and x.shape[2] == 3:
-            x = (
-                x @ np.array([0.299, 0.587, 0.114], dtype=np.float32)[:, None]
-            )  # ITU-R 601 luma
-        elif self.channels == 3 and x.shape[2] == 1:
-            x = np.repeat(x, 3, axis=2)
-        return np.ascontiguousarray(x.transpose(2, 0, 1))  # (C, H, W)
+        return to_channels(img, self.channels)  # (C, H, W)
 
     def encode(self, images: np.ndarray | Sequence[np.ndarray]):
         """uint8 (H, W) / (H, W, C) page, or a list of them -> int32 [h, w, G] codes (or a list).

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig
+from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig, to_channels
 from .quantizers import VQ
 from .tokenizer import VisionTokenizer
 
@@ -116,17 +116,6 @@ def export_pages(stream: Iterator, out: str | Path, n: int) -> int:
         if mask is not None:
             Image.fromarray(np.asarray(mask, np.uint8) * 255).save(out / f"page_{k:05d}{MASK_SUFFIX}", optimize=True)
     return n
-
-
-def to_channels(img: np.ndarray, channels: int) -> np.ndarray:
-    """uint8 (H, W[, c]) -> float32 (channels, H, W) in [0, 1]."""
-    x = np.asarray(img, dtype=np.float32) / 255.0
-    x = x[:, :, None] if x.ndim == 2 else x[:, :, :3]
-    if channels == 1 and x.shape[2] == 3:
-        x = x @ np.array([0.299, 0.587, 0.114], dtype=np.float32)[:, None]
-    elif channels == 3 and x.shape[2] == 1:
-        x = np.repeat(x, 3, axis=2)
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
 class CropSampler:
