@@ -67,6 +67,26 @@ def _load_or_write_plan(store: Storage, cfg: C.PipelineConfig, resume: bool) -> 
     return plan
 
 
+def _check_vocab(store: Storage, vocab, done: dict[int, dict]) -> None:
+    """Refuse to add shards whose ids mean something else than the done shards' ids.
+
+    The plan's config names its tokenizers by path or as "default"; a resume under another
+    docsynth whose shipped default changed would otherwise mix two id spaces in one corpus."""
+    if not done or not store.exists("vocab.json"):
+        return
+    old = json.loads(store.read_text("vocab.json"))
+    new = json.loads(json.dumps(vocab.to_json()))
+    if old != new:
+        diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        raise ResumeError(
+            f"{store.url}/vocab.json differs from the vocabulary this run would write ({', '.join(diff)}: "
+            f"{', '.join(f'{k}={old.get(k)!r}' for k in diff)} in the corpus, "
+            f"{', '.join(f'{k}={new.get(k)!r}' for k in diff)} now); its {len(done)} done shards were made "
+            "with other tokenizers: a shipped default changed since. Refusing to mix two id spaces; finish it "
+            "with the docsynth release that started it, or choose another --out"
+        )
+
+
 def _valid_record(store: Storage, shard: dict) -> dict | None:
     rec_path = f"{META}/done/{shard['index']:05d}.json"
     if not store.exists(rec_path):
@@ -123,6 +143,7 @@ def generate(
     removed = _clean_leftovers(store, plan, done)
     if done or removed:
         log.info("resume: %d/%d shards done, %d leftovers removed", len(done), len(plan["shards"]), removed)
+    _check_vocab(store, pipe.vocab(), done)
     store.write_text("vocab.json", json.dumps(pipe.vocab().to_json(), indent=2) + "\n")
     tasks = [
         ShardTask(s["index"], s["name"], s["inputs"], plan["config"], out, storage_options)

@@ -89,6 +89,18 @@ def test_resume_refuses_another_config(reference, tmp_path):
         generate(small_cfg(num_docs=2), str(out), LocalExecutor(1))
 
 
+def test_resume_refuses_shards_of_another_vocabulary(tmp_path):
+    # a corpus begun when "default" named another vision tokenizer (8 heads): same config, other ids
+    out = tmp_path / "c"
+    generate(small_cfg(num_docs=2), str(out), LocalExecutor(1))
+    vocab = json.loads((out / "vocab.json").read_text())
+    old = {**vocab, "G": vocab["G"] + 1, "vocab_size": vocab["vocab_size"] + vocab["K"]}
+    (out / "vocab.json").write_text(json.dumps(old))
+    with pytest.raises(ResumeError, match=r"vocab.json differs .*G=%d, .* in the corpus, G=%d, " % (old["G"], vocab["G"])):
+        generate(small_cfg(num_docs=2), str(out), LocalExecutor(1), resume=True)
+    assert json.loads((out / "vocab.json").read_text()) == old  # left as the done shards need it
+
+
 def test_datasets_loads_the_corpus(reference, tmp_path):
     datasets = pytest.importorskip("datasets")
     index = json.loads((reference / ".docsynth/index.json").read_text())
