@@ -16,13 +16,25 @@ from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig, to_channel
 DEFAULT_CHECKPOINT = "vision_tokenizer.pt"  # inside the docsynth.assets package
 
 
-def _default_path() -> Path:
-    ref = importlib.resources.files("docsynth.assets").joinpath(DEFAULT_CHECKPOINT)
-    if not ref.is_file():
-        raise FileNotFoundError(
-            f"default vision tokenizer checkpoint is missing: {ref}"
-        )
-    return Path(str(ref))
+def _assets():
+    return importlib.resources.files("docsynth.assets")
+
+
+def shipped_checkpoints() -> list[str]:
+    """File names of the checkpoints shipped in docsynth/assets (each loadable by its bare name)."""
+    return sorted(p.name for p in _assets().iterdir() if p.name.startswith("vision_tokenizer") and p.name.endswith(".pt"))
+
+
+def resolve_checkpoint(path: str | os.PathLike) -> Path:
+    """"default", a file path, or the bare name of a shipped checkpoint (`vision_tokenizer_p16.pt`)."""
+    name = DEFAULT_CHECKPOINT if str(path) == "default" else str(path)
+    if Path(name).is_file():
+        return Path(name)
+    ref = _assets().joinpath(name) if os.sep not in name and "/" not in name else None
+    if ref is not None and ref.is_file():
+        return Path(str(ref))
+    what = "default vision tokenizer checkpoint is missing" if str(path) == "default" else "vision tokenizer checkpoint not found"
+    raise FileNotFoundError(f"{what}: {name} (a path, or one of the shipped {', '.join(shipped_checkpoints())})")
 
 
 def _channels_last(x: torch.Tensor) -> torch.Tensor:
@@ -49,9 +61,7 @@ class VisionTokenizer:
 
     @classmethod
     def load(cls, path: str | os.PathLike = "default") -> VisionTokenizer:
-        path = _default_path() if str(path) == "default" else Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"vision tokenizer checkpoint not found: {path}")
+        path = resolve_checkpoint(path)
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         for key in ("config", "state_dict"):
             if key not in ckpt:

@@ -93,6 +93,8 @@ def test_bad_inputs_raise():
         VisionTokenizerConfig(channels=2)
     with pytest.raises(FileNotFoundError, match="not found"):
         VisionTokenizer.load("/nonexistent/tok.pt")
+    with pytest.raises(FileNotFoundError, match=r"vision_tokenizer_p17.pt \(a path, or one of the shipped .*vision_tokenizer_p16.pt"):
+        VisionTokenizer.load("vision_tokenizer_p17.pt")
 
 
 def test_fsq_indices_round_trip_exactly():
@@ -324,16 +326,13 @@ def test_paper_pages_leave_the_held_out_pages_and_mask_their_words(tmp_path):
 
 @pytest.mark.parametrize("name, kind, G, floor", [("vision_tokenizer_p16.pt", "MultiHeadAutoencoder", 32, 20.0),
                                                   ("vision_tokenizer_pq16.pt", "PatchCodebook", 33, 25.0)])  # fmt: skip
-def test_the_shipped_wide_patch_checkpoints_spend_a_third_of_the_positions(name, kind, G, floor):
+def test_the_shipped_wide_patch_checkpoints_spend_a_third_of_the_positions(name, kind, G, floor, tmp_path, monkeypatch):
     """The wide-patch checkpoints (issue 13, not the default): the conv autoencoder (G = 32) and the RGB
     codebook one (32 block heads and a colour head), patch 16, K = 1024; a letter page is under 2,000
-    positions, and a page rebuilt from its codes is close to the page."""
-    from pathlib import Path
-
-    import docsynth
-
-    path = Path(docsynth.__file__).parent / "assets" / name
-    tok = VisionTokenizer.load(str(path))
+    positions, and a page rebuilt from its codes is close to the page. A shipped checkpoint loads by
+    its bare name from any folder."""
+    monkeypatch.chdir(tmp_path)
+    tok = VisionTokenizer.load(name)
     assert type(tok.model).__name__ == kind
     assert (tok.patch, tok.G, tok.K) == (16, G, 1024)
     page = np.full((792, 612), 255, np.uint8)
