@@ -195,7 +195,7 @@ class DegradeConfig:
 
 @dataclass(kw_only=True)
 class VisionConfig:
-    checkpoint: str = "default"  # vision tokenizer checkpoint path, or "default" (shipped)
+    checkpoint: str = "default"  # vision tokenizer checkpoint: "default", a path, or a shipped file name (vision_tokenizer_pq16.pt)
     device: str = "cpu"  # torch device for encoding in-process
     batch_size: int = 8  # pages encoded per forward pass
 
