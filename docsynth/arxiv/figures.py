@@ -5,6 +5,8 @@ union-find); images join the cluster they overlap. A cluster becomes a figure wh
 `MIN_SIDE` points each way and is not a drawn table or a text frame: clusters made only of
 straight axis-aligned strokes (rules) around many words, and filled boxes mostly covered by words,
 stay text, as do lines of text with formulas pasted in as many glyph-sized images (`GLYPH_IMAGE`); white paint without a stroke (page and text-box backgrounds) is no part of any figure.
+A rule far longer than the rest of its cluster (a running head's rule touching a logo) is no part of
+it, and a picture with prose set on it (a shaded panel, a background) is no figure: its text is read.
 Words whose centre lies in a figure (or within half their size of it) are its labels, and short
 runs of small text a little further out (tick labels, axis titles); they leave the text flow and the
 figure's box grows to hold them. Body-size prose is never a label. Figures side by side with only
@@ -40,6 +42,8 @@ PROSE_WORDS, PROSE_SIZE = 5, 0.7  # a line of this many words this near the body
 PROSE_GAP = 2.0  # font sizes: runs of one row closer than this are one line (a justified line's wide spaces)
 GLYPH_MARKS = 8  # a cluster made only of glyphs of unmapped symbol fonts needs this many to be a drawing (XY-pic)
 GLYPH_IMAGE = 3.0  # body sizes: images no larger than this each way are pieces of a formula set as pictures (Word's)
+STRAY_RULE = 2.0  # a rule this many times as long as the rest of its cluster's extent is no part of the figure
+PANEL_LINES, PANEL_PATHS = 3, 4  # a picture (with at most this many paths) behind this many runs of prose is a text panel
 BAND = 0.9  # a fill this share of its cluster's width or wider is a band of shading (a table's row), not a bar
 CAPTION_UNDER = 2.0  # body sizes: a caption starting this close under a figure is its own
 FIGURE_GAP = 2.5  # body sizes: figures closer than this side by side (labels between them) are one
@@ -118,6 +122,7 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
     first = _clusters(boxes, GAP, reach)
     figures = []
     for group in _merge_until_stable(boxes, first):
+        group = _without_stray_rules(group, boxes, kinds)
         gkinds = [k for i in group for k in kinds[i]]
         box = box_union(boxes[i] for i in group)
         if box[2] - box[0] < MIN_SIDE or box[3] - box[1] < MIN_SIDE:
@@ -226,6 +231,24 @@ def _bucket(items: list[tuple[Box, str]]) -> tuple[list[Box], list[list[str]]]:
     return [v[0] for v in cells.values()], [v[1] for v in cells.values()]
 
 
+def _without_stray_rules(group: list[int], boxes: list[Box], kinds: list[list[str]]) -> list[int]:
+    """A cluster less its rules that run STRAY_RULE times as far as all the rest of it: a running head's
+    rule that a journal's logo touches, a column-wide rule under a small picture. The rest is the figure;
+    a plot's axis spans its data and a diagram's long arrow has nodes at both ends, so they stay."""
+    if len(group) < 2:
+        return group
+    out = []
+    for i in group:
+        axis = {"hline": 0, "vline": 1}.get(kinds[i][0]) if len(kinds[i]) == 1 else None
+        if axis is not None:
+            rest = box_union(boxes[j] for j in group if j != i)
+            b = boxes[i]
+            if b[axis + 2] - b[axis] > STRAY_RULE * (rest[axis + 2] - rest[axis]):
+                continue
+        out.append(i)
+    return out
+
+
 def _merge_until_stable(boxes: list[Box], groups: list[list[int]]) -> list[list[int]]:
     """Cluster, then re-cluster the clusters' boxes until no two of them touch."""
     while True:
@@ -269,6 +292,7 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_ou
     prose = [p or any(center_inside(r.bbox, t) for t in keep_out) for p, r in zip(_prose(runs, body), runs)]
     prose_boxes = [r.bbox for r, p in zip(runs, prose) if p]
     figures = [f for f in figures if f.kind != "glyph" or not any(center_inside(b, f.bbox) for b in prose_boxes)]
+    figures = [f for f in figures if not _panel(f, prose_boxes)]
     if not figures:
         return words, figures
     taken = [False] * len(runs)
@@ -292,6 +316,16 @@ def split_labels(words: list[PWord], figures: list[Figure], body: float, keep_ou
         if not t and (p or not any(all(in_figure(w, f) for w in r.words) for f in figures)):
             out.extend(r.words)
     return out, figures
+
+
+def _panel(f: Figure, prose: list[Box]) -> bool:
+    """A picture that prose is set on: a magazine's boxed example on a shaded image, a background picture
+    behind a page's text. At most PANEL_PATHS paths (its frame, its shadow) and PANEL_LINES runs of prose
+    wholly inside it: the text is the content and is read as text; the picture is no figure."""
+    if not f.images or f.paths > PANEL_PATHS:
+        return False
+    x0, y0, x1, y1 = f.bbox
+    return sum(x0 - 1 <= b[0] and y0 - 1 <= b[1] and b[2] <= x1 + 1 and b[3] <= y1 + 1 for b in prose) >= PANEL_LINES
 
 
 def _beside(b: Box, f: Box, reach: float) -> bool:

@@ -783,13 +783,50 @@ def test_a_side_legend_wider_than_its_reach_joins_the_figure_but_a_side_caption_
 
 
 def test_prose_over_an_image_is_prose_and_no_label_of_it():
-    """An image behind a column of prose (a watermark, a background): the prose is never a label, so it is
-    not the figure's lines as well as paragraphs (each word once on the page)."""
+    """An image behind a column of prose (a watermark, a background): the prose is never a label, and the
+    picture the prose is set on is no figure; each word is read once, as text. Two lines of prose over
+    a picture leave it a figure (a plot's long title inside its frame), still without labels from them."""
     text = [w for r in range(8) for w in _spaced("the image lies behind these lines of running prose".split(), 60, 200 + 12 * r, 3)]
     elements, _ = assemble(text, {}, [(40.0, 150.0, 340.0, 400.0)], [], W, H, "para")
-    (fig,) = [e for e in elements if e.type == "figure"]
-    assert not fig.lines
+    assert not [e for e in elements if e.type == "figure"]
     assert sorted(w.text for e in elements for ln in e.lines for w in ln.words) == sorted(w.text for w in text)
+    elements, _ = assemble(text[:18], {}, [(40.0, 150.0, 340.0, 400.0)], [], W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert not fig.lines and sorted(w.text for e in elements for ln in e.lines for w in ln.words) == sorted(w.text for w in text[:18])
+
+
+def test_a_boxed_example_on_a_shaded_picture_is_read_as_text():
+    """A magazine's boxed example (aimag10 p5): rules of prose and short lines ("Rule:", "Confidence = 0.7")
+    set on a shaded picture with a drop shadow. All of it is text in reading order; before, the short lines
+    were the figure's labels and the long ones paragraphs inside the figure's box."""
+    rows = ["Rule:", "IF arg1 has NFLTeam AND pred has to AND arg2 has WinIndicator", "Confidence = 0.833",
+            "Extraction from New Orleans, cruised to, a victory", "Rule:", "IF arg1 has WinIndicator AND arg2 has the team",
+            "Confidence = 0.7"]  # fmt: skip
+    words = [w for r, t in enumerate(rows) for w in _spaced(t.split(), 110, 90 + 12 * r, 3, 9.0)]
+    words += [w for r in range(12) for w in _spaced("all constraints of the rules apply to the tuple below it".split(), 60, 330 + 12 * r, 3, 9.0)]
+    shadow = [((50.0, 296.0, 582.0, 300.0), "fill"), ((578.0, 62.0, 582.0, 300.0), "fill")]
+    elements, _ = assemble(words, {}, [(46.0, 58.0, 578.0, 296.0)], shadow, W, H, "para")
+    assert not [e for e in elements if e.type == "figure"], [(e.type, e.bbox) for e in elements]
+    flow = [ln.text for e in elements for ln in e.lines]
+    assert flow[:7] == rows and len(flow) == 19
+
+
+def test_a_running_heads_rule_touching_a_journals_logo_is_no_part_of_its_figure():
+    """PLOS ONE's head (e4faf p8): the journal's logo at the left, the running head at the right, and a
+    rule across the page under both that touches the logo's foot. The figure is the logo; the rule, 540
+    points against the logo's 107, does not stretch it over the running head. A plot's axis, as long as
+    its data, stays part of the plot."""
+    head = _spaced("Metabolomics in wheat following post-anthesis heat stress".split(), 376, 40, 2.5, 8.0)
+    body = [w for r in range(20) for w in _spaced(f"row {r} of the body text of the paper runs across the column here".split(), 60, 80 + 12 * r, 3)]
+    logo, rule = (36.0, 27.0, 143.0, 51.0), ((36.0, 54.0, 576.0, 55.0), "hline")
+    elements, _ = assemble(head + body, {}, [logo], [rule], W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert [round(v) for v in fig.bbox] == [36, 27, 143, 51]
+    assert any(e.text.startswith("Metabolomics") for e in elements if e.type != "figure")
+    curve = ((100.0, 420.0, 300.0, 560.0), "curve")
+    axes = [((100.0, 560.0, 300.0, 561.0), "hline"), ((99.0, 420.0, 100.0, 561.0), "vline")]
+    (fig,) = find_figures([], [curve, *axes], body, W, H)
+    assert [round(v) for v in fig.bbox] == [99, 420, 300, 561]
 
 
 def test_balanced_columns_then_references_in_columns_read_block_by_block():
