@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, drawn_tables, find_figures, in_figure, split_labels
+from docsynth.arxiv.figures import LABEL_REACH, LABEL_WORDS, Figure, drawn_tables, find_figures, in_figure, legends, split_labels
 from docsynth.arxiv.geometry import Box, apply_box, center_inside, clip, gap, mat_inv
 from docsynth.arxiv.layout import GUTTER, LINE_SPLIT, TLine, body_size, fragments, level_rows, reading_order
 from docsynth.arxiv.paragraphs import build_elements, text_element
@@ -85,6 +85,7 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
         body = body_size(outside)
         tables = drawn_tables(paths, words, body)
         figures = find_figures(images, paths, words, width, height, tables)
+    tables = [t for t in tables if t not in legends(tables, figures, words, body)]
     text_words, figures = split_labels(words, figures, body, tables)
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     pending = []

@@ -173,6 +173,17 @@ def drawn_tables(paths: list[tuple[Box, str]], words: list[PWord], body: float) 
     return out
 
 
+def legends(tables: list[Box], figures: list[Figure], words: list[PWord], body: float) -> list[Box]:
+    """The drawn tables that are a plot's framed legend: inside a figure, with every word in them small
+    (LABEL_SIZE of the body). Their words are the figure's labels, not a table's cells or the page's text."""
+    out = []
+    for t in tables:
+        inside = [w for w in words if center_inside(w.bbox, t)]
+        if any(center_inside(t, f.bbox, pad=1.0) for f in figures) and all(w.size <= LABEL_SIZE * body for w in inside):
+            out.append(t)
+    return out
+
+
 def _prose_cells(rules: list[Box], words: list[PWord], body: float) -> bool:
     """Whether the bands between rules of one extent are rows of a table whose cells hold prose (a question
     and its answers, EACL's questionnaire): CELL_BANDS bands or more hold text, and one clear gap of
@@ -232,9 +243,10 @@ def _bucket(items: list[tuple[Box, str]]) -> tuple[list[Box], list[list[str]]]:
 
 
 def _without_stray_rules(group: list[int], boxes: list[Box], kinds: list[list[str]]) -> list[int]:
-    """A cluster less its rules that run STRAY_RULE times as far as all the rest of it: a running head's
-    rule that a journal's logo touches, a column-wide rule under a small picture. The rest is the figure;
-    a plot's axis spans its data and a diagram's long arrow has nodes at both ends, so they stay."""
+    """A cluster less its rules that run STRAY_RULE times as far as all the rest of it, where the rest is
+    figure-sized that way (MIN_SIDE): a running head's rule that a journal's logo touches, a column-wide
+    rule under a small picture. The rest is the figure; a plot's axis spans its data, a diagram's long
+    arrow has nodes at both ends, and two rules at right angles (a frame's corner) keep each other."""
     if len(group) < 2:
         return group
     out = []
@@ -242,11 +254,11 @@ def _without_stray_rules(group: list[int], boxes: list[Box], kinds: list[list[st
         axis = {"hline": 0, "vline": 1}.get(kinds[i][0]) if len(kinds[i]) == 1 else None
         if axis is not None:
             rest = box_union(boxes[j] for j in group if j != i)
-            b = boxes[i]
-            if b[axis + 2] - b[axis] > STRAY_RULE * (rest[axis + 2] - rest[axis]):
+            b, span = boxes[i], rest[axis + 2] - rest[axis]
+            if span >= MIN_SIDE and b[axis + 2] - b[axis] > STRAY_RULE * span:
                 continue
         out.append(i)
-    return out
+    return out or group
 
 
 def _merge_until_stable(boxes: list[Box], groups: list[list[int]]) -> list[list[int]]:

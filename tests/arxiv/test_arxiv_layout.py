@@ -811,11 +811,27 @@ def test_a_boxed_example_on_a_shaded_picture_is_read_as_text():
     assert flow[:7] == rows and len(flow) == 19
 
 
+def test_a_plots_framed_legend_is_its_labels_not_a_table():
+    """A plot's legend framed with straight rules (superscripttest p11: MATLAB's legends) holds eight small
+    words between two rules of one extent, which reads as a drawn table. Inside a figure and all small, it
+    is the figure's labels: none of its words is a table's cell, a header or a paragraph."""
+    body = [w for r in range(20) for w in _spaced(f"row {r} of the body text of the paper runs across the column here".split(), 60, 300 + 12 * r, 3)]
+    entries = ["DegreeDistance (d = 2)", "DegreeDistance (d = 3)", "FIDD SIDD"]
+    legend = [w for r, t in enumerate(entries) for w in _spaced(t.split(), 130, 84 + 7 * r, 1.5, 5.0)]
+    frame = [((126.0, 82.0, 200.0, 82.5), "hline"), ((126.0, 104.0, 200.0, 104.5), "hline"),
+             ((126.0, 82.0, 126.5, 104.5), "vline"), ((199.5, 82.0, 200.0, 104.5), "vline")]  # fmt: skip
+    plot = [((80.0, 76.0, 260.0, 230.0), "curve"), ((80.0, 230.0, 260.0, 231.0), "hline"), ((79.0, 76.0, 80.0, 231.0), "vline")]
+    elements, _ = assemble(body + legend, {}, [], plot + frame, W, H, "para")
+    (fig,) = [e for e in elements if e.type == "figure"]
+    assert sorted(w.text for ln in fig.lines for w in ln.words) == sorted(w.text for w in legend)
+    assert [e.type for e in elements if e.type != "figure"] == ["para"], [(e.type, e.text[:30]) for e in elements]
+
+
 def test_a_running_heads_rule_touching_a_journals_logo_is_no_part_of_its_figure():
     """PLOS ONE's head (e4faf p8): the journal's logo at the left, the running head at the right, and a
     rule across the page under both that touches the logo's foot. The figure is the logo; the rule, 540
     points against the logo's 107, does not stretch it over the running head. A plot's axis, as long as
-    its data, stays part of the plot."""
+    its data, stays part of the plot, and two rules at right angles keep each other."""
     head = _spaced("Metabolomics in wheat following post-anthesis heat stress".split(), 376, 40, 2.5, 8.0)
     body = [w for r in range(20) for w in _spaced(f"row {r} of the body text of the paper runs across the column here".split(), 60, 80 + 12 * r, 3)]
     logo, rule = (36.0, 27.0, 143.0, 51.0), ((36.0, 54.0, 576.0, 55.0), "hline")
@@ -827,6 +843,9 @@ def test_a_running_heads_rule_touching_a_journals_logo_is_no_part_of_its_figure(
     axes = [((100.0, 560.0, 300.0, 561.0), "hline"), ((99.0, 420.0, 100.0, 561.0), "vline")]
     (fig,) = find_figures([], [curve, *axes], body, W, H)
     assert [round(v) for v in fig.bbox] == [99, 420, 300, 561]
+    corner = [((100.0, 600.0, 300.0, 600.5), "hline"), ((100.0, 600.0, 100.5, 700.0), "vline")]  # each far longer than the other is wide
+    (fig,) = find_figures([], corner, [], W, H)
+    assert [round(v) for v in fig.bbox] == [100, 600, 300, 700]
 
 
 def test_balanced_columns_then_references_in_columns_read_block_by_block():
