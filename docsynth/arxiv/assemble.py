@@ -85,7 +85,8 @@ def assemble(words: list[PWord], rotated: dict[int, list[PWord]], images: list[B
         body = body_size(outside)
         tables = drawn_tables(paths, words, body)
         figures = find_figures(images, paths, words, width, height, tables)
-    tables = [t for t in tables if t not in legends(tables, figures, words, body)]
+    framed = legends(tables, figures, words, body)
+    tables = [t for t in tables if t not in framed]
     text_words, figures = split_labels(words, figures, body, tables)
     turned, stamps, labels = [], [], [[] for _ in figures]  # stamps: arXiv's identifier down the margin
     pending = []

@@ -27,13 +27,14 @@ def shipped_checkpoints() -> list[str]:
 
 def resolve_checkpoint(path: str | os.PathLike) -> Path:
     """"default", a file path, or the bare name of a shipped checkpoint (`vision_tokenizer_p16.pt`)."""
-    name = DEFAULT_CHECKPOINT if str(path) == "default" else str(path)
-    if Path(name).is_file():
-        return Path(name)
+    default = str(path) == "default"
+    name = DEFAULT_CHECKPOINT if default else str(path)
+    if not default and Path(name).is_file():
+        return Path(name)  # a path (a file of that name in the working folder too)
     ref = _assets().joinpath(name) if os.sep not in name and "/" not in name else None
     if ref is not None and ref.is_file():
         return Path(str(ref))
-    what = "default vision tokenizer checkpoint is missing" if str(path) == "default" else "vision tokenizer checkpoint not found"
+    what = "default vision tokenizer checkpoint is missing" if default else "vision tokenizer checkpoint not found"
     raise FileNotFoundError(f"{what}: {name} (a path, or one of the shipped {', '.join(shipped_checkpoints())})")
 
 

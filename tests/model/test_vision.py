@@ -332,6 +332,8 @@ def test_the_shipped_wide_patch_checkpoints_spend_a_third_of_the_positions(name,
     positions, and a page rebuilt from its codes is close to the page. A shipped checkpoint loads by
     its bare name from any folder."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "vision_tokenizer.pt").write_bytes(b"a file of the default's name here is not the default")
+    assert VisionTokenizer.load("default").G == 8
     tok = VisionTokenizer.load(name)
     assert type(tok.model).__name__ == kind
     assert (tok.patch, tok.G, tok.K) == (16, G, 1024)
