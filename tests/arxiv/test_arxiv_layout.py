@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docsynth.arxiv.assemble import assemble
 from docsynth.arxiv.figures import find_figures
@@ -825,6 +827,35 @@ def test_a_plots_framed_legend_is_its_labels_not_a_table():
     (fig,) = [e for e in elements if e.type == "figure"]
     assert sorted(w.text for ln in fig.lines for w in ln.words) == sorted(w.text for w in legend)
     assert [e.type for e in elements if e.type != "figure"] == ["para"], [(e.type, e.text[:30]) for e in elements]
+
+
+def _path(kind, x, y, w, h):
+    w, h = (w, 0.5) if kind == "hline" else (0.5, h) if kind == "vline" else (w, h)
+    return (x, y, x + w, y + h), kind
+
+
+PATHS = st.lists(st.builds(_path, st.sampled_from(["hline", "vline", "hline", "vline", "rect", "fill", "curve", "image"]),
+                           st.integers(0, 24).map(lambda k: 20.0 + 8 * k), st.integers(0, 24).map(lambda k: 80.0 + 8 * k),
+                           st.floats(1, 120), st.floats(1, 120)), max_size=6)  # fmt: skip  # on a grid near each other: clusters
+
+
+@settings(max_examples=300, deadline=None)
+@given(PATHS, st.integers(0, 3))
+def test_any_drawing_gives_figures_on_the_page_at_least_min_side_each_way(items, rows):
+    """Whatever paths and images a page draws (rules at right angles, rules longer than the rest, pictures
+    under text), finding figures and their labels never fails, and every figure lies on the page and is
+    MIN_SIDE points or more each way."""
+    from docsynth.arxiv.figures import MIN_SIDE, split_labels
+
+    images = [b for b, k in items if k == "image"]
+    paths = [(b, k) for b, k in items if k != "image"]
+    words = [w for r in range(rows) for w in _spaced("a line of prose set over whatever is drawn here".split(), 40, 100 + 40 * r, 3)]
+    figures = find_figures(images, paths, words, W, H)
+    for f in figures:
+        x0, y0, x1, y1 = f.bbox
+        assert 0 <= x0 and 0 <= y0 and x1 <= W and y1 <= H and x1 - x0 >= MIN_SIDE and y1 - y0 >= MIN_SIDE
+    kept, figures = split_labels(words, figures, 10.0)
+    assert len(kept) <= len(words)
 
 
 def test_a_running_heads_rule_touching_a_journals_logo_is_no_part_of_its_figure():
