@@ -249,13 +249,16 @@ def _without_stray_rules(group: list[int], boxes: list[Box], kinds: list[list[st
     arrow has nodes at both ends, and two rules at right angles (a frame's corner) keep each other."""
     if len(group) < 2:
         return group
+    lows = [sorted(boxes[i][a] for i in group)[:2] for a in (0, 1)]  # per axis, the two least starts and
+    highs = [sorted(boxes[i][a + 2] for i in group)[-2:] for a in (0, 1)]  # two greatest ends: the rest's span
     out = []
     for i in group:
-        axis = {"hline": 0, "vline": 1}.get(kinds[i][0]) if len(kinds[i]) == 1 else None
-        if axis is not None:
-            rest = box_union(boxes[j] for j in group if j != i)
-            b, span = boxes[i], rest[axis + 2] - rest[axis]
-            if span >= MIN_SIDE and b[axis + 2] - b[axis] > STRAY_RULE * span:
+        a = {"hline": 0, "vline": 1}.get(kinds[i][0]) if len(kinds[i]) == 1 else None
+        if a is not None:
+            b = boxes[i]
+            lo = lows[a][1] if b[a] == lows[a][0] else lows[a][0]
+            hi = highs[a][0] if b[a + 2] == highs[a][1] else highs[a][1]
+            if hi - lo >= MIN_SIDE and b[a + 2] - b[a] > STRAY_RULE * (hi - lo):
                 continue
         out.append(i)
     return out or group
