@@ -47,6 +47,7 @@ HEAD_GAP, FOOT_WORDS = 1.0, 12  # body sizes of clear space to the text; a foot 
 FOLIO_GAP = 0.6  # body sizes: a page number alone at the foot needs only this much clear space
 CENTRED_FOLIO_GAP, CENTRED = 0.1, 1.0  # body sizes: and a page number centred under the text (within CENTRED) this much
 NARROW_GUTTER, EDGE_ROWS, EDGE_TOL = 0.6, 6, 2.5  # a tight gutter between justified columns: its width, flush rows, points
+LINE_REACH = 1.0  # body sizes: a glued line's left part with its column's lines this close above and below is one of them
 GLUE_REACH, GLUE_SIDE = 8.0, 2  # body sizes, fragments: a line glued across a gutter is cut by this many lines this close
 TABLE_SHARE = 0.8  # share of a region's items inside a rule-bounded table for its gaps to be the table's
 FIGURE_ROWS = 3.0  # body sizes: a figure this tall beside a gap makes its side a column of the page
@@ -207,9 +208,10 @@ def unglue(frags: list[Frag], body: float) -> list[Frag]:
     """Fragments cut where a word starts flush with a column's left edge after a gap over that column's
     gutter. An overfull line (an unbreakable token run into the gutter) closes the gutter to under
     FRAG_GAP, and the left column's line glued to the right column's forced the page into bands. The
-    cut needs two column edges (EDGE_ROWS fragments of the page start at each), one where the line starts
-    and one where the cut does, and the columns near it: within GLUE_REACH body sizes above or below,
-    GLUE_SIDE fragments start at that edge, as many end left of the gap, and none crosses the gap."""
+    cut needs a column edge where the cut is (EDGE_ROWS fragments of the page start there), a column edge
+    where the line starts or lines of its column right above and below it (an indented code line), and
+    the columns near it: within GLUE_REACH body sizes above or below, GLUE_SIDE fragments start at that
+    edge, as many end left of the gap, and none crosses the gap."""
     if len(frags) < 2 * EDGE_ROWS:
         return frags
     starts = sorted(f.bbox[0] for f in frags)
@@ -229,15 +231,30 @@ def _glued_at(f: Frag, k: int, frags: list[Frag], starts: list[float], body: flo
     if b[0] - a[2] < 0.25 * body:  # a word space or kerning, not a gutter
         return False
     edge = b[0]
-    if any(bisect_right(starts, x + EDGE_TOL) - bisect_left(starts, x - EDGE_TOL) < EDGE_ROWS for x in (edge, f.bbox[0])):
-        return False  # no column starts here, or the line starts where no column does (a centred title)
+    column_at = [bisect_right(starts, x + EDGE_TOL) - bisect_left(starts, x - EDGE_TOL) >= EDGE_ROWS for x in (edge, f.bbox[0])]
+    if not column_at[0]:
+        return False  # no column starts here
     y0, y1 = f.bbox[1] - GLUE_REACH * body, f.bbox[3] + GLUE_REACH * body
     near = [g for g in frags if g is not f and g.bbox[3] > y0 and g.bbox[1] < y1]
+    if not column_at[1] and not _between_lines(box_union(w.bbox for w in f.words[:k]), near, body):
+        return False  # the line starts where no column does (a centred title), and is no indented line of one
     if any(g.bbox[0] < edge - EDGE_TOL and g.bbox[2] > a[2] + EDGE_TOL for g in near):
         return False  # a line crosses the gap: no gutter there
     flush = sum(abs(g.bbox[0] - edge) <= EDGE_TOL for g in near)
     left = sum(g.bbox[2] <= a[2] + EDGE_TOL for g in near)
     return flush >= GLUE_SIDE and left >= GLUE_SIDE
+
+
+def _between_lines(left: Box, near: list[Frag], body: float) -> bool:
+    """Whether the part of a glued line left of the gap is an indented line of its column (a code line in a
+    listing): a line of that column within LINE_REACH body sizes right above it and one right under it, each
+    starting at or left of it and ending left of the gap."""
+    def column_line(g: Frag) -> bool:
+        return g.bbox[0] <= left[0] + EDGE_TOL and g.bbox[2] <= left[2] + EDGE_TOL
+
+    above = any(column_line(g) and -EDGE_TOL <= left[1] - g.bbox[3] <= LINE_REACH * body for g in near)
+    below = any(column_line(g) and -EDGE_TOL <= g.bbox[1] - left[3] <= LINE_REACH * body for g in near)
+    return above and below
 
 
 def _vertical_cuts(items: list, gutter: float) -> list[float]:

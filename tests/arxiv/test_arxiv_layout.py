@@ -1034,6 +1034,21 @@ def test_a_first_line_run_into_the_gutter_is_cut_at_the_right_columns_edge():
     assert lines[0] == "A Centred Title Over Both Columns" and lines[1].startswith("PRP") and lines[11].startswith("right"), lines
 
 
+def test_an_indented_code_line_run_into_the_gutter_is_cut_at_the_right_columns_edge():
+    """A listing's line set in a monospace font, indented 6 pt, runs 9 pt into a 15 pt gutter
+    (acl-main.207 p11 of s2orc-doc2json's tests): glued to the right column's line, it forced the page
+    into bands (576 pairs out of stream order). The line starts where no column does, but it sits between
+    lines of its column right above and below: it is cut at the right column's edge."""
+    left = [w for r in range(10) for w in _spaced(f"left column line {r} of running prose text".split(), 70, 500 + 12 * r, 4)]
+    edge = max(w.bbox[2] for w in left) + 15
+    right = [w for r in range(14) for w in _spaced(f"right column line {r} of running prose".split(), edge, 500 + 12 * r, 4)]
+    sample = _spaced(["'sample':"], 76, 632, 4)
+    code = [*_spaced(["{'window':", "[5,", "10]"], 70, 620, 4), *sample, *_spaced(["'epochs':", "[50]}"], 76, 644, 4),
+            PWord("[0,10**-6,10**-5],", (sample[0].bbox[2] + 4, 632, edge - 6, 642), 10.0, "Mono", 0)]  # fmt: skip
+    lines = texts(reading_order(left + code + right, [], 9.0))
+    assert [ln.split()[0] for ln in lines] == ["left"] * 10 + ["{'window':", "'sample':", "'epochs':"] + ["right"] * 14, lines
+
+
 def test_a_paragraph_that_starts_by_naming_a_figure_is_no_caption():
     from docsynth.arxiv.paragraphs import CAPTION
 
