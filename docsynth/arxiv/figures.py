@@ -6,7 +6,8 @@ union-find); images join the cluster they overlap. A cluster becomes a figure wh
 straight axis-aligned strokes (rules) around many words, and filled boxes mostly covered by words,
 stay text, as do lines of text with formulas pasted in as many glyph-sized images (`GLYPH_IMAGE`); white paint without a stroke (page and text-box backgrounds) is no part of any figure.
 A rule far longer than the rest of its cluster (a running head's rule touching a logo) is no part of
-it, and a picture with prose set on it (a shaded panel, a background) is no figure: its text is read.
+it, rules framing the page are none of a figure, and a picture with prose set on it (a shaded panel,
+a background) is no figure: its text is read.
 Words whose centre lies in a figure (or within half their size of it) are its labels, and short
 runs of small text a little further out (tick labels, axis titles); they leave the text flow and the
 figure's box grows to hold them. Body-size prose is never a label. Figures side by side with only
@@ -119,7 +120,7 @@ def find_figures(images: list[Box], paths: list[tuple[Box, str]], words: list[PW
         return []
     boxes, kinds = _bucket(items)
     reach = [_reach(b) if all(k in ("fill", "rect", "curve", "image", "glyph") for k in ks) else GAP for b, ks in zip(boxes, kinds)]
-    first = _clusters(boxes, GAP, reach)
+    first = [g for g in _clusters(boxes, GAP, reach) if not _page_frame(g, boxes, kinds, page_area)]
     figures = []
     for group in _merge_until_stable(boxes, first):
         group = _without_stray_rules(group, boxes, kinds)
@@ -240,6 +241,18 @@ def _bucket(items: list[tuple[Box, str]]) -> tuple[list[Box], list[list[str]]]:
         old = cells.get(key)
         cells[key] = (box_union((old[0], b)), old[1] + [k]) if old else (b, [k])
     return [v[0] for v in cells.values()], [v[1] for v in cells.values()]
+
+
+def _page_frame(group: list[int], boxes: list[Box], kinds: list[list[str]], page_area: float) -> bool:
+    """Rules along the edges of a box that covers MAX_PAGE_FRACTION of the page or more: a border drawn
+    round the page (a manual's, a form's), no figure. Its box would hold every cluster on the page and
+    merge them all into one figure over the text."""
+    if not all(len(kinds[i]) == 1 and kinds[i][0] in ("hline", "vline") for i in group):
+        return False
+    x0, y0, x1, y1 = box = box_union(boxes[i] for i in group)
+    if area(box) < MAX_PAGE_FRACTION * page_area:
+        return False
+    return all(min(b[0] - x0, b[1] - y0, x1 - b[2], y1 - b[3]) <= GAP for b in (boxes[i] for i in group))
 
 
 def _without_stray_rules(group: list[int], boxes: list[Box], kinds: list[list[str]]) -> list[int]:

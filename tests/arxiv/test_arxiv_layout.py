@@ -858,6 +858,19 @@ def test_any_drawing_gives_figures_on_the_page_at_least_min_side_each_way(items,
     assert len(kept) <= len(words)
 
 
+def test_a_border_round_the_page_is_no_figure():
+    """A police manual's page (marker's test.pdf): a border of four thin rules round the page, two badges
+    at the top. The border's box held every cluster on the page and merged them into one figure over all
+    the text. The border is no figure; the badges are two."""
+    body = [w for r in range(30) for w in _spaced(f"item {r} of the procedure the officer follows in this case".split(), 90, 120 + 20 * r, 3)]
+    border = [((24.8, 24.0, 587.2, 24.8), "hline"), ((24.0, 24.8, 24.8, 767.2), "vline"),
+              ((587.2, 24.8, 588.0, 767.2), "vline"), ((24.8, 767.2, 587.2, 768.0), "hline")]  # fmt: skip
+    badges = [(68.0, 36.0, 106.0, 88.0), (504.0, 43.0, 543.0, 88.0)]
+    elements, _ = assemble(body, {}, badges, border, W, H, "para")
+    assert sorted([round(v) for v in e.bbox] for e in elements if e.type == "figure") == [[68, 36, 106, 88], [504, 43, 543, 88]]
+    assert len([e for e in elements if e.type != "figure"]) >= 1 and sum(len(e.lines) for e in elements if e.type != "figure") == 30
+
+
 def test_a_running_heads_rule_touching_a_journals_logo_is_no_part_of_its_figure():
     """PLOS ONE's head (e4faf p8): the journal's logo at the left, the running head at the right, and a
     rule across the page under both that touches the logo's foot. The figure is the logo; the rule, 540
