@@ -137,12 +137,10 @@ def main() -> int:
     ap.add_argument("--colour-pages", type=int, default=4, help="held-out RGB renderer pages for the colour error (0: skip)")
     args = ap.parse_args()
     ocr = available()
-    if not args.checkpoints:  # every shipped checkpoint beside the default
-        import docsynth
-        from docsynth.model.vision.tokenizer import DEFAULT_CHECKPOINT
+    if not args.checkpoints:  # every shipped checkpoint beside the default, by its shipped name
+        from docsynth.model.vision.tokenizer import DEFAULT_CHECKPOINT, shipped_checkpoints
 
-        assets = Path(docsynth.__file__).parent / "assets"
-        args.checkpoints = [str(p) for p in sorted(assets.glob("vision_tokenizer*.pt")) if p.name != DEFAULT_CHECKPOINT]
+        args.checkpoints = [name for name in shipped_checkpoints() if name != DEFAULT_CHECKPOINT]
     sets = {"renderer": renderer_pages(args.pages, args.seed)}
     if args.real_pages:
         sets["real papers"] = real_pages(args.real_pages)

@@ -67,7 +67,7 @@ def _load_or_write_plan(store: Storage, cfg: C.PipelineConfig, resume: bool) -> 
     return plan
 
 
-def _check_vocab(store: Storage, vocab, done: dict[int, dict]) -> None:
+def _check_vocab(store: Storage, new: dict, done: dict[int, dict]) -> None:
     """Refuse to add shards whose ids mean something else than the done shards' ids.
 
     The plan's config names its tokenizers by path or as "default"; a resume under another
@@ -75,7 +75,6 @@ def _check_vocab(store: Storage, vocab, done: dict[int, dict]) -> None:
     if not done or not store.exists("vocab.json"):
         return
     old = json.loads(store.read_text("vocab.json"))
-    new = json.loads(json.dumps(vocab.to_json()))
     if old != new:
         diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         raise ResumeError(
@@ -143,8 +142,9 @@ def generate(
     removed = _clean_leftovers(store, plan, done)
     if done or removed:
         log.info("resume: %d/%d shards done, %d leftovers removed", len(done), len(plan["shards"]), removed)
-    _check_vocab(store, pipe.vocab(), done)
-    store.write_text("vocab.json", json.dumps(pipe.vocab().to_json(), indent=2) + "\n")
+    vocab = json.loads(json.dumps(pipe.vocab().to_json()))  # as vocab.json holds it (lists, not tuples)
+    _check_vocab(store, vocab, done)
+    store.write_text("vocab.json", json.dumps(vocab, indent=2) + "\n")
     tasks = [
         ShardTask(s["index"], s["name"], s["inputs"], plan["config"], out, storage_options)
         for s in plan["shards"] if s["index"] not in done
