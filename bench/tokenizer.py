@@ -2,8 +2,8 @@
 
     python bench/tokenizer.py [CKPT ...] [--pages 8] [--real-pages 6] [--seed 1000003]
 
-CKPT: checkpoint paths (`default`, the shipped 8x one, is always included, first; without CKPT every
-checkpoint shipped in docsynth/assets is measured). For each:
+CKPT: checkpoint paths (`default`, the shipped default, is always included, first; without CKPT every
+checkpoint shipped in docsynth/assets is measured, the 8x `vision_tokenizer.pt` among them). For each:
 
   positions/page  image positions of a page, (H/patch)·(W/patch), mean over held-out renderer pages
                   at their default knobs (page sizes letter, A4, A5, B5; structure), clean (no scan),
@@ -21,7 +21,8 @@ checkpoint shipped in docsynth/assets is measured). For each:
                   of the stored chroma (max - min channel) the rebuilt page keeps on coloured ink
                   pixels (chroma > 40); a grey checkpoint keeps 0 %
 
-The baseline is the shipped checkpoint measured in the same run.
+The baseline is the 8x conv autoencoder (`vision_tokenizer.pt`, the default before issue 13), measured
+in the same run; the stored pages' own legibility is beside each row.
 """
 
 from __future__ import annotations

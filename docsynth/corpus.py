@@ -230,6 +230,8 @@ class Corpus:
         from docsynth.model.vision import VisionTokenizer
 
         path = checkpoint or self.config.get("vision", {}).get("checkpoint", "default")
+        if path == "default":  # the default of the docsynth that made the corpus, which may not be this one's
+            path = self.vocab.vision_tokenizer or _shipped_with(self.vocab.G, self.vocab.K) or path
         tok = VisionTokenizer.load(path)
         if (tok.G, tok.K) != (self.vocab.G, self.vocab.K):
             raise ValueError(
@@ -237,3 +239,16 @@ class Corpus:
                 f"G={self.vocab.G}, K={self.vocab.K}; pass the checkpoint that made this corpus"
             )
         return tok
+
+
+def _shipped_with(G: int, K: int) -> str | None:
+    """The one shipped vision checkpoint with G heads of K codes (a corpus whose vocab.json names none)."""
+    from docsynth.model.vision import VisionTokenizer
+    from docsynth.model.vision.tokenizer import shipped_checkpoints
+
+    found = []
+    for name in shipped_checkpoints():
+        tok = VisionTokenizer.load(name)
+        if (tok.G, tok.K) == (G, K):
+            found.append(name)
+    return found[0] if len(found) == 1 else None

@@ -62,6 +62,7 @@ class Pipeline:
 @lru_cache(maxsize=8)
 def _vocab_cached(cfg_json: str) -> VocabSpec:
     from docsynth import text_tokenizer as tt
+    from docsynth.model.vision.tokenizer import resolve_checkpoint
 
     cfg = C.pipeline_from_json(cfg_json)
     vt = load_vision(cfg.vision.checkpoint)
@@ -74,6 +75,8 @@ def _vocab_cached(cfg_json: str) -> VocabSpec:
         K=vt.K,
         tokenizer=cfg.tokens.tokenizer,
         tokenizer_sha256=tt.sha256(cfg.tokens.tokenizer),
+        vision_tokenizer=resolve_checkpoint(cfg.vision.checkpoint).name,
+        patch=vt.patch,
     )
 
 

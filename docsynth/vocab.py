@@ -38,6 +38,8 @@ class VocabSpec:
     K: int  # codes per pool
     tokenizer: str = "default"  # which text tokenizer produced ids [0, V_text)
     tokenizer_sha256: str = ""  # checksum of the tokenizer file
+    vision_tokenizer: str = ""  # file name of the vision tokenizer checkpoint that made the codes ("": not recorded)
+    patch: int = 0  # pixels per side of its image patch, one code row each (0: not recorded, by older docsynth)
     specials: tuple[str, ...] = SPECIALS  # the named specials, in id order (a prefix of SPECIALS)
 
     def __post_init__(self):
@@ -48,6 +50,8 @@ class VocabSpec:
         for name in ("text_vocab_size", "G", "K", "coord_bins"):
             if getattr(self, name) < 1:
                 raise ValueError(f"vocab.{name}: must be positive")
+        if self.patch < 0:
+            raise ValueError(f"vocab.patch: must be >= 0 (0: not recorded), got {self.patch}")
 
     # ------------------------------------------------------------------ layout
     @cached_property
@@ -115,6 +119,8 @@ class VocabSpec:
             "num_sizes": self.num_sizes,
             "G": self.G,
             "K": self.K,
+            "vision_tokenizer": self.vision_tokenizer,
+            "patch": self.patch,
             "specials": list(self.specials),
             "special_base": self.text_vocab_size,
             "num_specials": self.num_specials,
@@ -130,6 +136,7 @@ class VocabSpec:
         spec = cls(
             text_vocab_size=d["text_vocab_size"], num_sizes=d["num_sizes"], coord_bins=d["coord_bins"],
             G=d["G"], K=d["K"], tokenizer=d.get("tokenizer", ""), tokenizer_sha256=d.get("tokenizer_sha256", ""),
+            vision_tokenizer=d.get("vision_tokenizer", ""), patch=d.get("patch", 0),
             specials=specials,
         )  # fmt: skip
         if spec.size != d["vocab_size"] or spec.code_base != d["code_base"]:

@@ -86,8 +86,8 @@ class LoaderConfig:
     epochs: int | None = None  # epochs to stream; None streams forever (training)
     prefetch_factor: int = 2  # batches each worker prepares ahead
     pixels: bool = False  # also yield `pixels` [B, L, patch·patch·channels]: each image position's pixels
-    patch: int = 8  # pixels per patch side of the corpus's vision tokenizer (with `pixels`)
-    pixel_channels: int = 1  # 1: grey (luma, as the tokenizer sees RGB pages), 3: RGB (with `pixels`)
+    patch: int = 0  # pixels per patch side of the corpus's vision tokenizer (with `pixels`; 0: vocab.json's patch)
+    pixel_channels: int = 1  # 1: grey (luma), 3: RGB (with `pixels`)
 
     def __post_init__(self):
         for name in ("seq_len", "batch_size", "world_size", "shuffle_buffer", "prefetch_factor"):
@@ -602,6 +602,10 @@ class ShardLoader:
         self.vocab = VocabSpec.load(vocab) if isinstance(vocab, str) else (vocab or corpus_vocab)
         if self.vocab is None:
             raise ValueError(f"{src}: pass vocab= (a VocabSpec or a vocab.json path) when reading shard URLs")
+        if cfg.pixels and not cfg.patch:
+            if not self.vocab.patch:
+                raise ValueError(f"{src}: its vocab.json records no patch size (an older corpus); pass patch= (its vision tokenizer's)")
+            self.cfg = replace(cfg, patch=self.vocab.patch)
         self._states: dict[int, dict] = {}
         self._next_worker, self.batches = 0, 0
 

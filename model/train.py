@@ -50,7 +50,7 @@ class TrainConfig:
     vocab_parallel: bool = False  # shard the output head over the vocabulary (needs torchrun)
     log_every: int = 10  # steps between progress lines (metrics.jsonl gets every step)
     image_input: str = "codes"  # what image positions take in: their codes, or their raw pixels (patch·patch grey)
-    pixel_patch: int = 8  # pixels per patch side of the corpus's tokenizer (image_input "pixels")
+    pixel_patch: int = 0  # pixels per patch side of the corpus's tokenizer (image_input "pixels"; 0: its vocab.json's)
     storage_options: dict = field(default_factory=dict)  # fsspec options for a `data` URL (not saved in checkpoints)
 
     def __post_init__(self):
@@ -89,7 +89,7 @@ def train(cfg: TrainConfig) -> dict:
                          shuffle_buffer=preset.shuffle_buffer, storage_options=cfg.storage_options,
                          pixels=cfg.image_input == "pixels", patch=cfg.pixel_patch)  # fmt: skip
     vocab = loader.vocab
-    pixel_dim = cfg.pixel_patch**2 if cfg.image_input == "pixels" else 0
+    pixel_dim = (cfg.pixel_patch or vocab.patch) ** 2 if cfg.image_input == "pixels" else 0
     model_cfg = ModelConfig.from_vocab(vocab, **asdict(preset.model), attention=preset.attention, pixel_dim=pixel_dim)
     model = Transformer(model_cfg).to(d.device)
     head = parallel.VocabParallelHead(model, d) if cfg.vocab_parallel else None

@@ -101,6 +101,34 @@ def test_resume_refuses_shards_of_another_vocabulary(tmp_path):
     assert json.loads((out / "vocab.json").read_text()) == old  # left as the done shards need it
 
 
+def test_a_corpus_of_an_older_docsynth_keeps_its_vision_tokenizer(tmp_path):
+    """vocab.json names the vision tokenizer and its patch. A corpus whose vocab.json predates them (made
+    when "default" was the 8x checkpoint) resumes, reads its codes with the 8x checkpoint (the one shipped
+    file of its G and K), and asks for the patch by name where the loader needs it."""
+    from docsynth.corpus import Corpus
+    from docsynth.model.data import make_loader
+
+    out = tmp_path / "c"
+    cfg = small_cfg(num_docs=2, extra=["vision.checkpoint=vision_tokenizer.pt"])
+    generate(cfg, str(out), LocalExecutor(1))
+    vocab = json.loads((out / "vocab.json").read_text())
+    assert (vocab["vision_tokenizer"], vocab["patch"], vocab["G"]) == ("vision_tokenizer.pt", 8, 8)
+    older = {k: v for k, v in vocab.items() if k not in ("vision_tokenizer", "patch")}
+    (out / "vocab.json").write_text(json.dumps(older))
+    generate(cfg, str(out), LocalExecutor(1), resume=True)  # the keys it lacks are not a difference
+    assert json.loads((out / "vocab.json").read_text()) == vocab
+    (out / "vocab.json").write_text(json.dumps(older))
+    plan = json.loads((out / ".docsynth/plan.json").read_text())
+    plan["config"]["vision"]["checkpoint"] = "default"
+    (out / ".docsynth/plan.json").write_text(json.dumps(plan))
+    tok = Corpus(str(out)).vision_tokenizer()
+    assert (tok.G, tok.patch) == (8, 8)
+    with pytest.raises(ValueError, match="records no patch size .*pass patch="):
+        make_loader(str(out), seq_len=64, batch_size=1, pixels=True)
+    batch = next(iter(make_loader(str(out), seq_len=4096, batch_size=1, pixels=True, patch=8, epochs=1)))
+    assert batch["pixels"].shape[-1] == 64
+
+
 def test_datasets_loads_the_corpus(reference, tmp_path):
     datasets = pytest.importorskip("datasets")
     index = json.loads((reference / ".docsynth/index.json").read_text())

@@ -122,7 +122,7 @@ def test_document_corpus_validates_loads_and_runs_match_its_pages(documents):
 def test_glimpse_corpus_validates_and_every_view_has_the_fixed_size(glimpses):
     assert validate(glimpses.url).ok
     vocab = glimpses.vocab
-    side = -(-VIEW // 8)  # the shipped tokenizer's patch is 8 px
+    side = -(-VIEW // vocab.patch)  # a view's code grid, in the corpus tokenizer's patches
     looks = 0
     for s in glimpses.samples():
         m, views = s.meta, s.views()
@@ -207,11 +207,11 @@ def test_pixels_and_targets_follow_every_image_of_the_unit(unit, documents, glim
             at += n
             if a != 0 or n != len(s.tokens("A")):
                 continue  # a piece cut at a row's end
-            checked += _check_piece(s, unit, blocks, pix, tgt)
+            checked += _check_piece(s, unit, blocks, pix, tgt, corpus.vocab.patch)
     assert checked >= 4
 
 
-def _check_piece(s, unit: str, blocks, pix, tgt) -> int:
+def _check_piece(s, unit: str, blocks, pix, tgt, P: int) -> int:
     images = s.page_images() if unit == "document" else s.views()
     ids = [int(b) for b in dict.fromkeys(blocks[blocks >= 0].tolist())]
     firsts = [int((blocks == b).nonzero()[0][0]) for b in ids]
@@ -240,11 +240,11 @@ def _check_piece(s, unit: str, blocks, pix, tgt) -> int:
             continue
         img = images[which]
         grey = img if img.ndim == 2 else np.rint(img[..., :3].astype(np.float32) @ [0.299, 0.587, 0.114]).astype(np.uint8)
-        w = -(-grey.shape[1] // 8)
+        w = -(-grey.shape[1] // P)
         for k in (0, n // 2, n - 1):  # patches at the start, the middle and the end of the block
             i, j = divmod(k, w)
-            want = np.full((8, 8), 255, np.uint8)
-            tile = grey[i * 8 : i * 8 + 8, j * 8 : j * 8 + 8]
+            want = np.full((P, P), 255, np.uint8)
+            tile = grey[i * P : i * P + P, j * P : j * P + P]
             want[: tile.shape[0], : tile.shape[1]] = tile
             assert np.allclose(pix[f + k].numpy(), want.reshape(-1) / 255.0, atol=1e-6)
             checked += 1

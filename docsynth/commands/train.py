@@ -27,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("--log-every", type=int, default=10, help="steps between progress lines (default 10)")
     p.add_argument("--image-input", choices=("codes", "pixels"), default="codes",
                    help="image positions take their codes, or their raw pixels through a linear projection (targets stay codes)")
-    p.add_argument("--pixel-patch", type=int, default=8, help="the corpus tokenizer's patch side in pixels (--image-input pixels)")
+    p.add_argument("--pixel-patch", type=int, default=0, help="the corpus tokenizer's patch side in pixels (--image-input pixels; 0: the one its vocab.json records)")
     add_storage_option(p, "--data")
     p.set_defaults(func=run)
 

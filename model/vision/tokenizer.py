@@ -13,7 +13,7 @@ import torch
 
 from .autoencoder import MultiHeadAutoencoder, VisionTokenizerConfig, to_channels
 
-DEFAULT_CHECKPOINT = "vision_tokenizer.pt"  # inside the docsynth.assets package
+DEFAULT_CHECKPOINT = "vision_tokenizer_pq16.pt"  # inside the docsynth.assets package
 
 
 def _assets():

@@ -359,7 +359,9 @@ def test_pixels_at_each_image_position_are_the_page_there(real_corpus):
     at that patch (grey, padded white); text positions and written blocks carry zeros."""
     from docsynth.corpus import Corpus
 
-    pages = {s.key: (s.image(), s.meta) for s in Corpus(str(real_corpus)).samples()}
+    corpus = Corpus(str(real_corpus))
+    pages, P = {s.key: (s.image(), s.meta) for s in corpus.samples()}, corpus.vocab.patch
+    assert P == corpus.vision_tokenizer().patch  # vocab.json records the patch the loader cuts
     loader = make_loader(real_corpus, seq_len=8192, batch_size=1, pixels=True, shuffle_buffer=1, epochs=1)
     checked = 0
     for batch in loader:
@@ -371,12 +373,12 @@ def test_pixels_at_each_image_position_are_the_page_there(real_corpus):
         image, meta = pages[key]
         grey = image if image.ndim == 2 else np.rint(image[..., :3].astype(np.float32) @ [0.299, 0.587, 0.114]).astype(np.uint8)
         w, h = meta["grid"]
-        padded = np.full((h * 8, w * 8), 255, np.uint8)
+        padded = np.full((h * P, w * P), 255, np.uint8)
         padded[: grey.shape[0], : grey.shape[1]] = grey
         s = int(torch.nonzero(blocks >= 0)[0])  # a read sample: the page is its first block
-        for k in range(0, w * h, 37):
+        for k in range(0, w * h, 11):
             i, j = divmod(k, w)
-            want = torch.from_numpy(padded[i * 8 : i * 8 + 8, j * 8 : j * 8 + 8].reshape(-1) / 255.0).float()
+            want = torch.from_numpy(padded[i * P : i * P + P, j * P : j * P + P].reshape(-1) / 255.0).float()
             torch.testing.assert_close(pix[s + k], want)
             checked += 1
     assert checked > 50

@@ -286,4 +286,4 @@ def test_trains_on_pixels(tmp_path):
                    "pixels", "--seq-len", "256", "--batch-size", "2", "--log-every", "100")  # fmt: skip
     rows = metrics(run)
     assert sum(r["loss"] for r in rows[-3:]) < sum(r["loss"] for r in rows[:3])
-    assert torch.load(run / "latest.pt", weights_only=False)["model_config"]["pixel_dim"] == 64
+    assert torch.load(run / "latest.pt", weights_only=False)["model_config"]["pixel_dim"] == 16 * 16  # the default's patch, from vocab.json

@@ -29,7 +29,7 @@ def tiny_tokenizer(channels=1, quantizer="fsq", seed=0) -> VisionTokenizer:
 
 @pytest.fixture(scope="module")
 def shipped():
-    return VisionTokenizer.load("default")
+    return VisionTokenizer.load("vision_tokenizer.pt")  # the 8x conv autoencoder: the default before issue 13, shipped still
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +145,10 @@ def test_vq_dead_code_replacement_replaces_unused_codes():
     assert torch.equal(vq.codebook[0][~dead], before[0][~dead])
 
 
-@pytest.mark.parametrize("quantizer", ["fsq", "vq", "shipped"])
+@pytest.mark.parametrize("quantizer", ["fsq", "vq", "default", "vision_tokenizer.pt"])
 def test_encode_deterministic_and_batch_invariant(quantizer, fresh_pages):
-    if quantizer == "shipped":
-        tok = VisionTokenizer.load("default")
+    if quantizer in ("default", "vision_tokenizer.pt"):  # the shipped default (codebook) and the 8x autoencoder
+        tok = VisionTokenizer.load(quantizer)
     else:
         tok = tiny_tokenizer(3, quantizer)
     if (
@@ -327,13 +327,18 @@ def test_paper_pages_leave_the_held_out_pages_and_mask_their_words(tmp_path):
 @pytest.mark.parametrize("name, kind, G, floor", [("vision_tokenizer_p16.pt", "MultiHeadAutoencoder", 32, 20.0),
                                                   ("vision_tokenizer_pq16.pt", "PatchCodebook", 33, 25.0)])  # fmt: skip
 def test_the_shipped_wide_patch_checkpoints_spend_a_third_of_the_positions(name, kind, G, floor, tmp_path, monkeypatch):
-    """The wide-patch checkpoints (issue 13, not the default): the conv autoencoder (G = 32) and the RGB
-    codebook one (32 block heads and a colour head), patch 16, K = 1024; a letter page is under 2,000
+    """The wide-patch checkpoints (issue 13): the conv autoencoder (G = 32) and the RGB codebook one (32
+    block heads and a colour head; the default), patch 16, K = 1024; a letter page is under 2,000
     positions, and a page rebuilt from its codes is close to the page. A shipped checkpoint loads by
-    its bare name from any folder."""
+    its bare name from any folder, and "default" is always the shipped default."""
+    from docsynth.model.vision.tokenizer import DEFAULT_CHECKPOINT
+
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "vision_tokenizer.pt").write_bytes(b"a file of the default's name here is not the default")
-    assert VisionTokenizer.load("default").G == 8
+    assert DEFAULT_CHECKPOINT == "vision_tokenizer_pq16.pt"
+    (tmp_path / DEFAULT_CHECKPOINT).write_bytes(b"a file of the default's name here is not the default")
+    default = VisionTokenizer.load("default")
+    assert type(default.model).__name__ == "PatchCodebook" and (default.G, default.patch) == (33, 16)
+    (tmp_path / DEFAULT_CHECKPOINT).unlink()  # by its bare name, a file in the working folder comes first
     tok = VisionTokenizer.load(name)
     assert type(tok.model).__name__ == kind
     assert (tok.patch, tok.G, tok.K) == (16, G, 1024)
