@@ -40,7 +40,8 @@ gpu-check:
 gpu-wheels:
 	$(PY) -m pip download -q --no-deps --only-binary=:all: --dest .whl webdataset braceexpand
 
-# Retrain the shipped assets (text BPE and vision tokenizer); see docsynth/assets/*.md.
+# Retrain the shipped assets: the text BPE, the 8x vision autoencoder (vision_tokenizer.pt, the default
+# before issue 13) and the default vision tokenizer (tokenizers-codebook); see docsynth/assets/*.md.
 tokenizers: install
 	$(PY) -m docsynth tokenizer train text --num-docs 3000 --vocab-size 16384 --seed 0 --out docsynth/assets/tokenizer.json
 	mkdir -p build
@@ -51,8 +52,9 @@ tokenizers: install
 	OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --out build/vt_stage3.pt --init build/vt_stage2.pt \
 		--data render --steps 3000 --crop 64 --batch-size 16 --lr 3e-4 --pool-size 64 --eval-pages 20 --seed 1
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/vt_stage3.pt').save('docsynth/assets/vision_tokenizer.pt', half=True)"
+	$(MAKE) tokenizers-codebook
 
-# the wide-patch tokenizer (issue 13; patch 16, G = 32; not the default): about 8 h on one CPU thread.
+# the wide-patch conv autoencoder (issue 13; patch 16, G = 32; shipped, not the default): about 8 h on one CPU thread.
 # Stages share P16 (one thread, 64 px crops, text-aware loss) and differ in steps, learning rate and seed;
 # the later ones draw $(1) of their pages from ../shared/real_pdfs where it is there.
 P16 = OMP_NUM_THREADS=1 $(PY) -m docsynth.model.vision.train --patch 16 --heads 32 --latent 256 --data render --crop 64 \
@@ -68,7 +70,7 @@ tokenizers-wide: install
 	$(P16) --out build/p16_120k.pt --init build/p16_100k.pt --steps 20000 --lr 2e-4 --seed 6 $(call papers,0.35)
 	$(PY) -c "from docsynth.model.vision import VisionTokenizer as V; V.load('build/p16_120k.pt').save('docsynth/assets/vision_tokenizer_p16.pt', half=True)"
 
-# the wide-patch codebook tokenizer (issue 13; patch 16, 32 blocks of 4 x 2 pixels and a colour head, K = 1024; not the default):
+# the default vision tokenizer (issue 13; patch 16, 32 blocks of 4 x 2 pixels and a colour head, K = 1024):
 # k-means over the blocks of 150 pages (a third from ../shared/real_pdfs where it is there), then 3,000 steps
 # of the post filter; about 10 min on two CPU threads.
 tokenizers-codebook: install
