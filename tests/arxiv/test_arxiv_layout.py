@@ -1234,6 +1234,17 @@ def test_font_names_give_style_bits(name, bits):
     assert font_style(name)[1] & ~(MATH | MONO) == bits
 
 
+@pytest.mark.parametrize("name, math", [("ABCDEF+CMMI10", True), ("KVBOBH+MT2MIS", True), ("ICHIRX+MT2SYS", True),  # MathTime Pro 2
+                                        ("XACRIZ+MT2SYT", True), ("GNLJAA+MT2MIT", True), ("MTMI", True), ("TXSY", True),
+                                        ("NimbusRomNo9L-Regu", False), ("MT2-Sans", False)])  # fmt: skip
+def test_math_fonts_are_told_by_name(name, math):
+    """TeX's math fonts, MathTime's (N18-3011, s2orc-doc2json's tests, sets its formulas in MathTime Pro 2:
+    MT2MIT, MT2SYS, ...) among them; their glyphs count as math in a line's math share."""
+    from docsynth.arxiv.words import MATH, font_style
+
+    assert bool(font_style(name)[1] & MATH) == math
+
+
 def test_a_header_wrapped_above_the_midrule_is_one_row_and_the_rows_under_it_stay_rows():
     """Booktabs: the column heads wrapped over three lines between the top rule and the midrule are one
     header row (a head over three lines is one cell). Under the midrule every text row is a row, those that
