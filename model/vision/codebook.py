@@ -174,8 +174,11 @@ def ink_ratio(rgb: torch.Tensor, patch: int, floor: float = 0.5) -> torch.Tensor
     return ratio.permute(0, 2, 3, 1)
 
 
-def nearest(v: torch.Tensor, codebook: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
-    """Index of the nearest codebook row (squared Euclidean) for each row of v (N, D) -> (N,) int64."""
+def nearest(v: torch.Tensor, codebook: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    """Index of the nearest codebook row (squared Euclidean) for each row of v (N, D) -> (N,) int64.
+
+    In chunks of 1,024 rows: a chunk's distances to 1,024 codes (4 MB) stay in cache for the argmin;
+    8,192-row chunks (32 MB) made encoding a page's blocks 2-3x slower, with the same codes."""
     c2 = (codebook * codebook).sum(1)
     return torch.cat([(c2 - 2 * part @ codebook.T).argmin(1) for part in v.split(chunk)]) if len(v) else v.new_zeros(0, dtype=torch.int64)
 
