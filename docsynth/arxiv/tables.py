@@ -52,6 +52,8 @@ DOUBLE_RULE = 3  # points: rules this close are the two lines of one double rule
 PROSE_CELL = 5  # words of two letters or more: a cell's line this long is a line of prose
 _LETTERS = re.compile(r"[^\W\d_]{2}")
 CAPTION_START = re.compile(r"^(table|tab\.|figure|fig\.)\s*\d", re.IGNORECASE)
+FIGURE = re.compile(r"^[(\[]?[-+\u2212\u00b1]?\d[\d.,]*[)\]]?[%*\u2020\u2021]?$|^(n/?a|[-\u2013\u2014])$", re.IGNORECASE)  # 76.0, 12%, (3.1), N/A, -
+FIGURES = 2 / 3  # share of a row's cells that are figures: a row of results
 
 
 def table_grid(lines: list[TLine], ruled: bool = False) -> tuple[list[list[TLine]], list[tuple[float, float]], set[int]] | None:
@@ -210,7 +212,8 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     do a row of labels across columns (a header's group labels over the column heads) and two rows that
     fill every column but the first between two rules whose one label in the first column is set lower
     than the first row (`_centred_label`, `_under_label`: a group's rows beside one label centred on them
-    all; a cell wrapped onto the next line starts level with its row's label)."""
+    all; a cell wrapped onto the next line starts level with its row's label), or that hold figures in
+    most of those cells (`_figures`: a group's rows of results beside a label set level with the first)."""
     ys, inner = _rule_ys(grid, bands, hrules)
     if not every and len(inner) < 0.5 * (len(grid) - 1):
         return grid  # rules under the header and at the ends only (booktabs): every text row is a row
@@ -225,6 +228,8 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
         wrapped = not (_first_cell(row, bands) and _first_cell(out[-1], bands)) if keys else False
         if keys and key in centred and _under_label(row, bands) and _under_label(out[-1], bands):
             wrapped = False  # rows beside a label centred on them all
+        elif keys and _under_label(row, bands) and _under_label(out[-1], bands) and _figures(row, bands) and _figures(out[-1], bands):
+            wrapped = False  # rows of figures beside one label set level with the first: a wrapped cell holds words
         if wrapped and keys[-1] == key and not _spanning(row, bands) and not _spanning(out[-1], bands):
             out[-1] = _column_cells(out[-1] + row, bands)
         else:
@@ -330,6 +335,13 @@ def _under_label(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
     beside a label that spans a group of rows (`\\multirow`), or the row that label is level with; no cell
     wrapped onto the next line."""
     return len(bands) >= 3 and set(range(1, len(bands))) <= {_band(c, bands)[0] for c in row}
+
+
+def _figures(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
+    """Whether most cells of a row outside the first column are figures (76.0, 12%, N/A): results, one to a
+    cell, which a cell wrapped onto the next line never is."""
+    cells = [c for c in row if _band(c, bands)[0] != 0]
+    return bool(cells) and sum(1 for c in cells if FIGURE.match(c.text.strip())) >= FIGURES * len(cells)
 
 
 def _first_cell(row: list[TLine], bands: list[tuple[float, float]]) -> bool:

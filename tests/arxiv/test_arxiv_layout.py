@@ -1404,6 +1404,29 @@ def test_rows_beside_a_label_spanning_them_stay_rows_in_a_ruled_table():
                          ["1 | dev | default | 12 | 25.88", " | dev | +id | 137k | 25.53"]), rows
 
 
+def test_rows_of_figures_beside_a_label_level_with_the_first_stay_rows_in_a_ruled_table():
+    """roark13 p5 (science-parse's tests): a grid table ruled between groups of two rows, each group's label
+    set once, level with its first row (a top-aligned `\\multirow`). The second row leaves the first column
+    empty, as a cell wrapped onto the next line does, and both rows were one row whose cells held two figures
+    each ("76.0 80.3"). Rows of figures in every column but the first are rows; a second line of words in
+    those columns is still the row's wrapped cells."""
+    def table(second):
+        words, hlines, y = _grid_head(), [((56.0, 94.0, 420.0, 94.4), "hline")], 96.0
+        for group, label in enumerate(("Supervised", "Hybrid")):
+            for k, cells in enumerate((("dev", "0.25", "76.0", f"8{group}.5"), second)):
+                words += [word(t, x, y) for t, x in zip(cells, (140, 200, 280, 340))] + ([word(label, 60, y)] if k == 0 else [])
+                y += 12
+            hlines.append(((56.0, y - 1.0, 420.0, y - 0.6), "hline"))
+        return _grid_rows(words, hlines + _grid_lines(94.0, y - 0.6))
+
+    rows = table(("test", "0.50", "80.3", "N/A"))
+    assert rows[1:] == ["Supervised | dev | 0.25 | 76.0 | 80.5", " | test | 0.50 | 80.3 | N/A",
+                        "Hybrid | dev | 0.25 | 76.0 | 81.5", " | test | 0.50 | 80.3 | N/A"], rows  # fmt: skip
+    rows = table(("set", "features", "only", "pruned"))  # the same cells wrapped onto a second line
+    assert rows[1:] == ["Supervised | dev set | 0.25 features | 76.0 only | 80.5 pruned",
+                        "Hybrid | dev set | 0.25 features | 76.0 only | 81.5 pruned"], rows  # fmt: skip
+
+
 def test_double_rules_between_groups_do_not_make_a_table_ruled_between_its_rows():
     """Groups of rows between double rules (two lines 2 pt apart, `\\hline\\hline`), rows leaving the first
     column and a count empty: two lines are one rule, so the table is ruled between its groups, not between
