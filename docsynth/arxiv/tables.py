@@ -204,7 +204,7 @@ def _stripes(grid: list[list[TLine]], bands: list[tuple[float, float]], shading:
 
 
 def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]], hrules: list[Box],
-                        every: bool = False) -> list[list[TLine]]:  # fmt: skip
+                        every: bool = False, rowspans: dict[int, int] | None = None) -> list[list[TLine]]:  # fmt: skip
     """Text rows merged where no horizontal rule (across half the table's width or more) separates them,
     in a table ruled between most of its rows (or `every` table: a striped one), when one of the two
     leaves the first column empty (a cell wrapped onto the next line, a header wrapped over two); two rows
@@ -213,28 +213,38 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     fill every column but the first between two rules whose one label in the first column is set lower
     than the first row (`_centred_label`, `_under_label`: a group's rows beside one label centred on them
     all; a cell wrapped onto the next line starts level with its row's label), or that hold figures in
-    most of those cells (`_figures`: a group's rows of results beside a label set level with the first)."""
+    most of those cells (`_figures`: a group's rows of results beside a label set level with the first).
+    A label centred on its group's rows is the first row's cell, as `\\multirow` sets it (in the content
+    stream too), spanning them all: its `rowspans` entry (by cell id) is their count."""
     ys, inner = _rule_ys(grid, bands, hrules)
-    if not every and len(inner) < 0.5 * (len(grid) - 1):
-        return grid  # rules under the header and at the ends only (booktabs): every text row is a row
     row_keys = _row_keys(grid, ys)
     by_key: dict[int, list[list[TLine]]] = {}
     for row, key in zip(grid, row_keys):
         by_key.setdefault(key, []).append(row)
     centred = {k for k, rows in by_key.items() if not every and _centred_label(rows, bands)}  # (a header's is one row)
-    out: list[list[TLine]] = []
-    keys: list[int] = []
-    for row, key in zip(grid, row_keys):
-        wrapped = not (_first_cell(row, bands) and _first_cell(out[-1], bands)) if keys else False
-        if keys and key in centred and _under_label(row, bands) and _under_label(out[-1], bands):
-            wrapped = False  # rows beside a label centred on them all
-        elif keys and _under_label(row, bands) and _under_label(out[-1], bands) and _figures(row, bands) and _figures(out[-1], bands):
-            wrapped = False  # rows of figures beside one label set level with the first: a wrapped cell holds words
-        if wrapped and keys[-1] == key and not _spanning(row, bands) and not _spanning(out[-1], bands):
-            out[-1] = _column_cells(out[-1] + row, bands)
-        else:
-            out.append(row)
-            keys.append(key)
+    if not every and len(inner) < 0.5 * (len(grid) - 1):  # rules under the header and between groups only: every text row is a row
+        out, keys = [list(row) for row in grid], list(row_keys)
+    else:
+        out, keys = [], []
+        for row, key in zip(grid, row_keys):
+            wrapped = not (_first_cell(row, bands) and _first_cell(out[-1], bands)) if keys else False
+            if keys and key in centred and _under_label(row, bands) and _under_label(out[-1], bands):
+                wrapped = False  # rows beside a label centred on them all
+            elif keys and _under_label(row, bands) and _under_label(out[-1], bands) and _figures(row, bands) and _figures(out[-1], bands):
+                wrapped = False  # rows of figures beside one label set level with the first: a wrapped cell holds words
+            if wrapped and keys[-1] == key and not _spanning(row, bands) and not _spanning(out[-1], bands):
+                out[-1] = _column_cells(out[-1] + row, bands)
+            else:
+                out.append(row)
+                keys.append(key)
+    for key in centred if rowspans is not None else ():  # the label opens its group's first row, spanning them all
+        rows = [i for i, k in enumerate(keys) if k == key]
+        label = next((c for i in rows for c in out[i] if _band(c, bands)[0] == 0), None)
+        if len(rows) < 2 or label is None or not all(_under_label(out[i], bands) for i in rows):
+            continue
+        out = [[c for c in row if c is not label] for row in out]
+        out[rows[0]].insert(0, label)
+        rowspans[id(label)] = len(rows)
     return out
 
 
@@ -371,11 +381,12 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
     if found is None:
         return None
     grid, bands, spans = found
+    rowspans = {k: 2 for k in spans}
     stripes = _stripes(grid, bands, shading)
     if stripes:
         grid = _rows_between_rules(grid, bands, stripes, every=True)
     elif ruled and hrules:
-        grid = _rows_between_rules(grid, bands, hrules)
+        grid = _rows_between_rules(grid, bands, hrules, rowspans=rowspans)
     elif hrules and not head:
         grid = _prose_rows(_header_rows(grid, bands, hrules), bands, hrules)
     grid = _wrapped_rows(grid, bands, spans) if not stripes and not ruled else grid
@@ -389,7 +400,7 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
     for r, row in enumerate(grid):
         for cell in row:
             col, span = _band(cell, bands)
-            cells.append({"row": r, "col": col, "rowspan": 2 if id(cell) in spans else 1, "colspan": span, "bbox": [round(v, 3) for v in cell.bbox],
+            cells.append({"row": r, "col": col, "rowspan": rowspans.get(id(cell), 1), "colspan": span, "bbox": [round(v, 3) for v in cell.bbox],
                           "text": cell.text})  # fmt: skip
     ordered = [c for row in grid for c in row]
     attrs = {"rows": len(grid), "cols": len(bands), "cells": cells}
