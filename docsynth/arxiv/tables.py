@@ -222,12 +222,14 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     for row, key in zip(grid, row_keys):
         by_key.setdefault(key, []).append(row)
     centred = {k for k, rows in by_key.items() if not every and _centred_label(rows, bands)}  # (a header's is one row)
-    if not every and len(inner) < 0.5 * (len(grid) - 1):  # rules under the header and between groups only: every text row is a row
+    if not every and not _ruled_between_rows(grid, bands, inner):  # rules under the header and between groups only: every text row is a row
         out, keys = [list(row) for row in grid], list(row_keys)
     else:
         out, keys = [], []
         for row, key in zip(grid, row_keys):
             wrapped = not (_first_cell(row, bands) and _first_cell(out[-1], bands)) if keys else False
+            if keys and not every and not wrapped and _continues(row, out[-1], bands):
+                wrapped = True  # a first cell wrapped onto the next line (a sentence in a table of examples)
             if keys and key in centred and _under_label(row, bands) and _under_label(out[-1], bands):
                 wrapped = False  # rows beside a label centred on them all
             elif keys and _under_label(row, bands) and _under_label(out[-1], bands) and _figures(row, bands) and _figures(out[-1], bands):
@@ -347,6 +349,20 @@ def _under_label(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
     return len(bands) >= 3 and set(range(1, len(bands))) <= {_band(c, bands)[0] for c in row}
 
 
+def _ruled_between_rows(grid: list[list[TLine]], bands: list[tuple[float, float]], inner: list[int], least: int = 1) -> bool:
+    """Rules inside the table (`least` or more) between most of its rows: text rows filling over half the
+    columns (a cell's wrapped lines fill fewer)."""
+    full = sum(1 for row in grid if len({_band(c, bands)[0] for c in row}) > 0.5 * len(bands))
+    return len(inner) >= max(least, 0.5 * (full - 1))
+
+
+def _continues(row: list[TLine], above: list[TLine], bands: list[tuple[float, float]]) -> bool:
+    """Whether a text row holds words in only some of the columns the row above fills, none of them a
+    figure: the rest of cells wrapped onto the next line (a row of results missing a value stays a row)."""
+    cols = {_band(c, bands)[0] for c in row}
+    return cols < {_band(c, bands)[0] for c in above} and not any(FIGURE.match(c.text.strip()) for c in row)
+
+
 def _figures(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
     """Whether most cells of a row outside the first column are figures (76.0, 12%, N/A): results, one to a
     cell, which a cell wrapped onto the next line never is."""
@@ -385,8 +401,8 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
     stripes = _stripes(grid, bands, shading)
     if stripes:
         grid = _rows_between_rules(grid, bands, stripes, every=True)
-    elif ruled and hrules:
-        grid = _rows_between_rules(grid, bands, hrules, rowspans=rowspans)
+    elif hrules and (ruled or _ruled_between_rows(grid, bands, _rule_ys(grid, bands, hrules)[1], least=2)):
+        grid = _rows_between_rules(grid, bands, hrules, rowspans=rowspans)  # a grid, or rules between its rows
     elif hrules and not head:
         grid = _prose_rows(_header_rows(grid, bands, hrules), bands, hrules)
     grid = _wrapped_rows(grid, bands, spans) if not stripes and not ruled else grid

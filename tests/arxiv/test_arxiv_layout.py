@@ -1432,6 +1432,29 @@ def test_rows_of_figures_beside_a_label_level_with_the_first_stay_rows_in_a_rule
                         "Hybrid | dev set | 0.25 features | 76.0 only | 81.5 pruned"], rows  # fmt: skip
 
 
+def test_a_table_ruled_between_its_entries_reads_a_wrapped_sentence_as_one_cell():
+    """fader11 p1 (science-parse's tests): a table of examples with a rule between entries and no rule
+    between columns. Each entry's sentence wraps onto a second or third line, with the other column empty
+    there. Counting a cell's wrapped lines as rows, the table was not ruled between most of its rows, so
+    each printed line became a row ("and omits sites." a row of its own). Rows between the same two rules
+    are one row."""
+    entries = [("The guide has dead links", "and omits sites.", "has omits"),
+               ("The Mark 14 was central", "to the scandal.", "was central"),
+               ("They recalled that he", "began a career.", "recalled began")]  # fmt: skip
+    words = _spaced("Sentence".split(), 80, 80, 4) + _spaced("Incoherent Relation".split(), 300, 80, 4)
+    hlines, y = [((70.0, 76.0, 420.0, 76.4), "hline"), ((70.0, 92.0, 420.0, 92.4), "hline")], 96.0
+    for first, rest, relation in entries:
+        words += _spaced(first.split(), 80, y, 4) + _spaced(relation.split(), 300, y, 4) + _spaced(rest.split(), 80, y + 11, 4)
+        y += 26
+        hlines.append(((70.0, y - 3.0, 420.0, y - 2.6), "hline"))
+    text = [w for r in range(6) for w in _spaced([f"T{r}w{k}" for k in range(8)], 80, 420 + 12 * r, 4)]
+    elements, _ = assemble(words + text, {}, [], hlines, W, H, "para")
+    (table,) = [e for e in elements if e.type == "table"]
+    assert table.text.split("\n") == ["Sentence | Incoherent Relation", "The guide has dead links and omits sites. | has omits",
+                                      "The Mark 14 was central to the scandal. | was central",
+                                      "They recalled that he began a career. | recalled began"], table.text  # fmt: skip
+
+
 def test_double_rules_between_groups_do_not_make_a_table_ruled_between_its_rows():
     """Groups of rows between double rules (two lines 2 pt apart, `\\hline\\hline`), rows leaving the first
     column and a count empty: two lines are one rule, so the table is ruled between its groups, not between
