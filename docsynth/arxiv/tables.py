@@ -214,6 +214,8 @@ def _rows_between_rules(grid: list[list[TLine]], bands: list[tuple[float, float]
     than the first row (`_centred_label`, `_under_label`: a group's rows beside one label centred on them
     all; a cell wrapped onto the next line starts level with its row's label), or that hold figures in
     most of those cells (`_figures`: a group's rows of results beside a label set level with the first).
+    A row holding words in only some of the columns the row above fills continues it (`_continues`: a
+    first cell wrapped onto the next line, the other cells done).
     A label centred on its group's rows is the first row's cell, as `\\multirow` sets it (in the content
     stream too), spanning them all: its `rowspans` entry (by cell id) is their count."""
     ys, inner = _rule_ys(grid, bands, hrules)
@@ -389,8 +391,8 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
                   shading: list[Box] = ()) -> Element | None:  # fmt: skip
     """One `table` element from a table region's cell lines (the first `head` of them header lines
     from above the region), or None (not a table). `hrules`: the page's horizontal rules; in a `ruled`
-    table (rules between its columns), text rows between the same two rules are one row: a cell wrapped
-    over lines is one cell. So are the text rows on one band of a table's shading (`shading`: the page's
+    table (rules between its columns), or one ruled between its rows (`_ruled_between_rows`), text rows
+    between the same two rules are one row: a cell wrapped over lines is one cell. So are the text rows on one band of a table's shading (`shading`: the page's
     fills; zebra stripes shade a table's rows in turn, and the rows between two stripes are one row as
     well), and a header wrapped over the rows above the rule under it."""
     found = table_grid(lines[head:], ruled=ruled)
