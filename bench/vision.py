@@ -8,9 +8,10 @@ The baseline is the 8x conv autoencoder (`vision_tokenizer.pt`, the default befo
 NCHW on one CPU thread, measured in the same run; the same checkpoint channels-last is how docsynth
 runs a conv checkpoint. The default (the patch-16 codebook, `vision_tokenizer_pq16.pt`) and other
 checkpoints run on one thread like docsynth; their "speed-up" is against the same baseline, and their
-codes are not compared (another tokenizer, other codes): the positions per page are printed instead. "codes differ" counts codes that differ from the baseline's (float rounding at FSQ level
-boundaries). Pages come from docsynth's renderer when PyMuPDF is installed, else from a numpy
-page of text-like ink strokes (so the CUDA check runs on a bare PyTorch image).
+codes are not compared (another tokenizer, other codes): the positions per page are printed instead.
+"codes differ" counts codes that differ from the baseline's (float rounding at FSQ level boundaries).
+Pages come from docsynth's renderer when PyMuPDF is installed, else from a numpy page of text-like
+ink strokes (so the CUDA check runs on a bare PyTorch image).
 """
 
 from __future__ import annotations

@@ -243,12 +243,8 @@ class Corpus:
 
 def _shipped_with(G: int, K: int) -> str | None:
     """The one shipped vision checkpoint with G heads of K codes (a corpus whose vocab.json names none)."""
-    from docsynth.model.vision import VisionTokenizer
     from docsynth.model.vision.tokenizer import shipped_checkpoints
+    from docsynth.pipeline import load_vision  # loaded once per process
 
-    found = []
-    for name in shipped_checkpoints():
-        tok = VisionTokenizer.load(name)
-        if (tok.G, tok.K) == (G, K):
-            found.append(name)
+    found = [name for name in shipped_checkpoints() if (load_vision(name).G, load_vision(name).K) == (G, K)]
     return found[0] if len(found) == 1 else None

@@ -362,14 +362,18 @@ def _continues(row: list[TLine], above: list[TLine], bands: list[tuple[float, fl
     """Whether a text row holds words in only some of the columns the row above fills, none of them a
     figure: the rest of cells wrapped onto the next line (a row of results missing a value stays a row)."""
     cols = {_band(c, bands)[0] for c in row}
-    return cols < {_band(c, bands)[0] for c in above} and not any(FIGURE.match(c.text.strip()) for c in row)
+    return cols < {_band(c, bands)[0] for c in above} and not any(map(_is_figure, row))
 
 
 def _figures(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
     """Whether most cells of a row outside the first column are figures (76.0, 12%, N/A): results, one to a
     cell, which a cell wrapped onto the next line never is."""
     cells = [c for c in row if _band(c, bands)[0] != 0]
-    return bool(cells) and sum(1 for c in cells if FIGURE.match(c.text.strip())) >= FIGURES * len(cells)
+    return bool(cells) and sum(map(_is_figure, cells)) >= FIGURES * len(cells)
+
+
+def _is_figure(cell: TLine) -> bool:
+    return FIGURE.match(cell.text.strip()) is not None
 
 
 def _first_cell(row: list[TLine], bands: list[tuple[float, float]]) -> bool:
@@ -392,9 +396,10 @@ def table_element(lines: list[TLine], to_line, font, head: int = 0, hrules: list
     """One `table` element from a table region's cell lines (the first `head` of them header lines
     from above the region), or None (not a table). `hrules`: the page's horizontal rules; in a `ruled`
     table (rules between its columns), or one ruled between its rows (`_ruled_between_rows`), text rows
-    between the same two rules are one row: a cell wrapped over lines is one cell. So are the text rows on one band of a table's shading (`shading`: the page's
-    fills; zebra stripes shade a table's rows in turn, and the rows between two stripes are one row as
-    well), and a header wrapped over the rows above the rule under it."""
+    between the same two rules are one row: a cell wrapped over lines is one cell. So are the text rows
+    on one band of a table's shading (`shading`: the page's fills; zebra stripes shade a table's rows in
+    turn, and the rows between two stripes are one row as well), and a header wrapped over the rows
+    above the rule under it."""
     found = table_grid(lines[head:], ruled=ruled)
     if found is None:
         return None
